@@ -1,0 +1,157 @@
+import RNNCore
+
+/// A handle to one named parameter inside a `ParameterStore`: its PyTorch name
+/// (e.g. `rnn.weight_ih_l0_reverse`), its shape, and where it lives in the store's buffers.
+public struct Parameter: Sendable, Hashable {
+    public let name: String
+    public let shape: [Int]
+    /// Offset of the first scalar in the store's value and gradient buffers.
+    public let offset: Int
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// Owns every parameter of one model and its gradient, each in ONE contiguous buffer, in
+/// registration order. One buffer means one all-reduce for data-parallel training, one
+/// vectorized pass for an optimizer, and one copy to snapshot the best weights.
+///
+/// Layers register their parameters while the model is built (`add`), then read them through
+/// `values(of:)` / `gradients(of:)` pointers. Registration may move the buffers, so layers fetch
+/// pointers at call time and never keep them. Backward *adds* into gradients; `zeroGradients()`
+/// is the explicit reset. Frozen parameters keep a gradient slot but layers skip filling it and
+/// optimizers skip updating it.
+public final class ParameterStore: @unchecked Sendable {
+    public private(set) var parameters: [Parameter] = []
+    private var frozenNames: Set<String> = []
+    private var index: [String: Int] = [:]
+    private var valueBuffer = FloatBuffer()
+    private var gradientBuffer = FloatBuffer()
+    /// Total number of scalars.
+    public private(set) var scalarCount = 0
+
+    public init() {}
+
+    /// Registers a parameter, filled by `initializer` (rows = shape[0], columns = the rest).
+    @discardableResult
+    public func add(_ name: String, shape: [Int], initializer: Initializer,
+                    generator: inout SeededGenerator) -> Parameter {
+        precondition(index[name] == nil, "parameter \(name) registered twice")
+        let parameter = Parameter(name: name, shape: shape, offset: scalarCount)
+        let newCount = scalarCount + parameter.count
+        if newCount > valueBuffer.capacity {
+            let capacity = max(newCount, valueBuffer.capacity * 2)
+            let newValues = FloatBuffer(capacity: capacity), newGradients = FloatBuffer(capacity: capacity)
+            newValues.pointer.update(from: valueBuffer.pointer, count: scalarCount)
+            newGradients.pointer.update(from: gradientBuffer.pointer, count: scalarCount)
+            valueBuffer = newValues
+            gradientBuffer = newGradients
+        }
+        let rows = shape.first ?? 1
+        initializer.fill(valueBuffer.pointer + parameter.offset, rows: rows,
+                         columns: parameter.count / max(rows, 1), using: &generator)
+        (gradientBuffer.pointer + parameter.offset).update(repeating: 0, count: parameter.count)
+        index[name] = parameters.count
+        parameters.append(parameter)
+        scalarCount = newCount
+        return parameter
+    }
+
+    public func values(of parameter: Parameter) -> UnsafeMutablePointer<Float> {
+        valueBuffer.pointer + parameter.offset
+    }
+
+    public func gradients(of parameter: Parameter) -> UnsafeMutablePointer<Float> {
+        gradientBuffer.pointer + parameter.offset
+    }
+
+    /// All values, contiguous, in registration order.
+    public var allValues: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: valueBuffer.pointer, count: scalarCount)
+    }
+
+    /// All gradients, contiguous, aligned with `allValues`.
+    public var allGradients: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: gradientBuffer.pointer, count: scalarCount)
+    }
+
+    public func zeroGradients() {
+        gradientBuffer.pointer.update(repeating: 0, count: scalarCount)
+    }
+
+    public func parameter(named name: String) -> Parameter? {
+        index[name].map { parameters[$0] }
+    }
+
+    // MARK: Freezing
+
+    public func setFrozen(_ parameter: Parameter, _ frozen: Bool) {
+        if frozen { frozenNames.insert(parameter.name) } else { frozenNames.remove(parameter.name) }
+    }
+
+    public func isFrozen(_ parameter: Parameter) -> Bool { frozenNames.contains(parameter.name) }
+
+    /// Number of trainable scalars (frozen parameters excluded).
+    public var trainableScalarCount: Int {
+        parameters.filter { !frozenNames.contains($0.name) }.reduce(0) { $0 + $1.count }
+    }
+
+    // MARK: Tensors in and out
+
+    /// A copy of one parameter's values.
+    public func tensor(_ parameter: Parameter) -> Tensor {
+        Tensor(shape: parameter.shape, copying: values(of: parameter))
+    }
+
+    /// A copy of one parameter's gradient.
+    public func gradientTensor(_ parameter: Parameter) -> Tensor {
+        Tensor(shape: parameter.shape, copying: gradients(of: parameter))
+    }
+
+    /// Sets one parameter's values; the shape must match exactly.
+    public func setValues(_ parameter: Parameter, from tensor: Tensor) throws {
+        guard tensor.shape == parameter.shape else {
+            throw RNNError.shapeMismatch(parameter.name, expected: shapeString(parameter.shape), actual: tensor.shape)
+        }
+        tensor.withUnsafeBufferPointer { source in
+            values(of: parameter).update(from: source.baseAddress!, count: parameter.count)
+        }
+    }
+
+    /// Every parameter as (name, tensor), in registration order: what a safetensors file holds.
+    public func namedTensors() -> [(name: String, tensor: Tensor)] {
+        parameters.map { ($0.name, tensor($0)) }
+    }
+
+    /// Loads every parameter from a safetensors file by name. Names, shapes and finiteness are
+    /// checked; the error says exactly what does not match.
+    public func load(from file: SafeTensors) throws {
+        let expected = Set(parameters.map(\.name))
+        let present = Set(file.names)
+        let missing = expected.subtracting(present).sorted()
+        let unexpected = present.subtracting(expected).sorted()
+        if !missing.isEmpty || !unexpected.isEmpty {
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("missing \(missing.prefix(6).joined(separator: ", "))") }
+            if !unexpected.isEmpty { parts.append("unexpected \(unexpected.prefix(6).joined(separator: ", "))") }
+            throw RNNError.invalidFile(file.source, "parameters do not match the model: " + parts.joined(separator: "; "))
+        }
+        for parameter in parameters {
+            let tensor = try file.tensor(parameter.name)
+            guard tensor.shape == parameter.shape else {
+                throw RNNError.invalidFile(file.source, "\(parameter.name) has shape \(shapeString(tensor.shape)), the model expects \(shapeString(parameter.shape))")
+            }
+            guard tensor.scalars.allSatisfy(\.isFinite) else {
+                throw RNNError.invalidFile(file.source, "\(parameter.name) holds NaN or infinite values")
+            }
+            try setValues(parameter, from: tensor)
+        }
+    }
+
+    /// A copy of all values (e.g. the best weights so far).
+    public func snapshot() -> [Float] { Array(allValues) }
+
+    /// Restores values from `snapshot()`.
+    public func restore(_ snapshot: [Float]) {
+        precondition(snapshot.count == scalarCount, "snapshot of \(snapshot.count) values for a store of \(scalarCount)")
+        snapshot.withUnsafeBufferPointer { valueBuffer.pointer.update(from: $0.baseAddress!, count: scalarCount) }
+    }
+}

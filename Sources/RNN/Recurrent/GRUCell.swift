@@ -1,0 +1,70 @@
+import Foundation
+
+/// The gated recurrent unit (Cho et al. 2014) in PyTorch's form (Keras `reset_after=True`):
+///
+///     r_t = σ(W_r x_t + b_ir + U_r h_{t−1} + b_hr)          reset gate
+///     z_t = σ(W_z x_t + b_iz + U_z h_{t−1} + b_hz)          update gate
+///     n_t = tanh(W_n x_t + b_in + r_t ⊙ (U_n h_{t−1} + b_hn)) candidate
+///     h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
+///
+/// Backward, from δ = ∂L/∂h_t, with a = U_n h_{t−1} + b_hn:
+///     δn = δ ⊙ (1 − z),  δz = δ ⊙ (h_{t−1} − n),  ∂L/∂h_{t−1} ∋ δ ⊙ z (direct path)
+///     δn̂ = δn ⊙ (1 − n²) (pre-activation),  δr = δn̂ ⊙ a
+///     ∂L/∂gx = [δr r(1−r), δz z(1−z), δn̂],  ∂L/∂gh = [δr r(1−r), δz z(1−z), δn̂ ⊙ r]
+/// Cache per row: [r | z | n | a], 4H floats.
+struct GRUCell: RecurrentCell {
+    var gateCount: Int { 3 }
+    var hasCellState: Bool { false }
+    var cacheWidth: Int { 4 }
+    var separateRecurrentGradient: Bool { true }
+
+    func forward(rows: Int, hiddenSize H: Int,
+                 gx: UnsafePointer<Float>, gh: UnsafePointer<Float>, recurrentBias: UnsafePointer<Float>,
+                 hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+                 hOut: UnsafeMutablePointer<Float>, cOut: UnsafeMutablePointer<Float>,
+                 cache: UnsafeMutablePointer<Float>) {
+        for row in 0..<rows {
+            let gxRow = gx + row * 3 * H, ghRow = gh + row * 3 * H
+            let saved = cache + row * 4 * H
+            let hPrevRow = hPrev + row * H, hRow = hOut + row * H
+            for j in 0..<H {
+                let r = logistic(gxRow[j] + ghRow[j] + recurrentBias[j])
+                let z = logistic(gxRow[H + j] + ghRow[H + j] + recurrentBias[H + j])
+                let a = ghRow[2 * H + j] + recurrentBias[2 * H + j]
+                let n = Foundation.tanh(gxRow[2 * H + j] + r * a)
+                hRow[j] = (1 - z) * n + z * hPrevRow[j]
+                saved[j] = r
+                saved[H + j] = z
+                saved[2 * H + j] = n
+                saved[3 * H + j] = a
+            }
+        }
+    }
+
+    func backward(rows: Int, hiddenSize H: Int,
+                  dh: UnsafePointer<Float>, dc: UnsafePointer<Float>,
+                  hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+                  hOut: UnsafePointer<Float>, cache: UnsafePointer<Float>,
+                  dGx: UnsafeMutablePointer<Float>, dGh: UnsafeMutablePointer<Float>,
+                  dhPrev: UnsafeMutablePointer<Float>, dcPrev: UnsafeMutablePointer<Float>) {
+        for row in 0..<rows {
+            let saved = cache + row * 4 * H
+            let dxRow = dGx + row * 3 * H, dhGateRow = dGh + row * 3 * H
+            let dhRow = dh + row * H, hPrevRow = hPrev + row * H, dhPrevRow = dhPrev + row * H
+            for j in 0..<H {
+                let r = saved[j], z = saved[H + j], n = saved[2 * H + j], a = saved[3 * H + j]
+                let delta = dhRow[j]
+                let dN = delta * (1 - z) * (1 - n * n)
+                let dZ = delta * (hPrevRow[j] - n) * z * (1 - z)
+                let dR = dN * a * r * (1 - r)
+                dxRow[j] = dR
+                dxRow[H + j] = dZ
+                dxRow[2 * H + j] = dN
+                dhGateRow[j] = dR
+                dhGateRow[H + j] = dZ
+                dhGateRow[2 * H + j] = dN * r
+                dhPrevRow[j] = delta * z
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+import RNNCore
+
+/// The time loop of one direction of one recurrent layer: forward over a time-major batch, and
+/// backpropagation through time — written once, here, for every cell, stack and direction.
+///
+/// Shapes (time-major): input x (T, B, I); gates (T, B, G·H); states (T+1, B, H).
+///
+/// Forward runs t = 0 … T−1 (or T−1 … 0 for the reverse direction). The state history has
+/// T+1 slots: the initial state sits in slot 0 (forward) or T (reverse), and step t writes
+/// slot t+1 (forward) or t (reverse). Variable lengths follow PyTorch's packed sequences: a
+/// row is active at step t when t < length; an inactive row keeps its state unchanged, so the
+/// final state is the state at the last valid step and the reverse direction starts at each
+/// sequence's own last step. Its output there is zero (applied by the caller when it reads
+/// `outputState(step:)`), and in backward its gradient passes straight through.
+///
+/// Nothing is allocated per step: every buffer is sized once per call (and only grows).
+final class SequenceRunner<Cell: RecurrentCell> {
+    let cell: Cell
+    let inputSize: Int
+    let hiddenSize: Int
+    let reverse: Bool
+    let store: ParameterStore
+    let weightIH: Parameter   // (G·H, I)
+    let weightHH: Parameter   // (G·H, H)
+    let biasIH: Parameter?    // (G·H)
+    let biasHH: Parameter?    // (G·H)
+
+    private(set) var steps = 0
+    private(set) var rows = 0
+    private var lengths: [Int32] = []         // empty: every row runs all T steps
+    private let gatesX = FloatBuffer()        // (T, B, G·H): W_ih x_t + b_ih
+    private let gatesH = FloatBuffer()        // (B, G·H): W_hh h_{t−1}, per step
+    private let cache = FloatBuffer()         // (T, B, cacheWidth·H)
+    private let states = FloatBuffer()        // (T+1, B, H)
+    private let cells = FloatBuffer()         // (T+1, B, H), LSTM only
+    private let zeroBias = FloatBuffer()      // (G·H) zeros when bias is off
+    private let gateGradX = FloatBuffer()     // (T, B, G·H)
+    private let gateGradH = FloatBuffer()     // (T, B, G·H), GRU only
+    private let dh = FloatBuffer(), dhPrev = FloatBuffer()  // (B, H)
+    private let dc = FloatBuffer(), dcPrev = FloatBuffer()  // (B, H)
+
+    var gateWidth: Int { cell.gateCount * hiddenSize }
+
+    init(cell: Cell, inputSize: Int, hiddenSize: Int, reverse: Bool, store: ParameterStore,
+         weightIH: Parameter, weightHH: Parameter, biasIH: Parameter?, biasHH: Parameter?) {
+        self.cell = cell
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.reverse = reverse
+        self.store = store
+        self.weightIH = weightIH
+        self.weightHH = weightHH
+        self.biasIH = biasIH
+        self.biasHH = biasHH
+    }
+
+    @inline(__always) private func previousSlot(_ t: Int) -> Int { reverse ? t + 1 : t }
+    @inline(__always) private func outputSlot(_ t: Int) -> Int { reverse ? t : t + 1 }
+    private var initialSlot: Int { reverse ? steps : 0 }
+    private var finalSlot: Int { reverse ? 0 : steps }
+
+    @inline(__always) private func isActive(_ row: Int, _ t: Int) -> Bool {
+        lengths.isEmpty || t < Int(lengths[row])
+    }
+
+    /// The state written at step t, (B, H). Rows inactive at t hold their carried state, not zero.
+    func outputState(step t: Int) -> UnsafePointer<Float> {
+        UnsafePointer(states.pointer + outputSlot(t) * rows * hiddenSize)
+    }
+
+    /// Whether row `row` produced an output at step `t`.
+    func produced(row: Int, step t: Int) -> Bool { isActive(row, t) }
+
+    /// Final hidden state, (B, H).
+    var finalHidden: UnsafePointer<Float> { UnsafePointer(states.pointer + finalSlot * rows * hiddenSize) }
+    /// Final cell state, (B, H) (LSTM).
+    var finalCell: UnsafePointer<Float> { UnsafePointer(cells.pointer + finalSlot * rows * hiddenSize) }
+
+    /// Runs the sequence. `input`: (T, B, I) contiguous; `h0`, `c0`: (B, H); `lengths`: B values in 1…T or empty.
+    func forward(input: UnsafePointer<Float>, steps: Int, rows: Int, lengths: [Int32],
+                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>) {
+        self.steps = steps
+        self.rows = rows
+        self.lengths = lengths
+        let H = hiddenSize, G = gateWidth, stateSize = rows * H
+        let gx = gatesX.reserve(steps * rows * G)
+        let gh = gatesH.reserve(rows * G)
+        let cacheStride = rows * cell.cacheWidth * H
+        let cacheBase = cache.reserve(max(steps * cacheStride, 1))
+        let stateBase = states.reserve((steps + 1) * stateSize)
+        let cellBase = cells.reserve(cell.hasCellState ? (steps + 1) * stateSize : stateSize)
+        zeroBias.zeroed(G)
+
+        // One GEMM projects every time step's input: gx = X W_ihᵀ (+ b_ih).
+        BLAS.gemm(transposeA: false, transposeB: true, m: steps * rows, n: G, k: inputSize,
+                  a: input, lda: inputSize, b: store.values(of: weightIH), ldb: inputSize,
+                  beta: 0, c: gx, ldc: G)
+        if let biasIH {
+            let bias = store.values(of: biasIH)
+            for row in 0..<(steps * rows) {
+                let line = gx + row * G
+                for j in 0..<G { line[j] += bias[j] }
+            }
+        }
+        let recurrentBias = UnsafePointer(biasHH.map { store.values(of: $0) } ?? zeroBias.pointer)
+        let weightHHValues = store.values(of: weightHH)
+
+        (stateBase + initialSlot * stateSize).update(from: h0, count: stateSize)
+        if cell.hasCellState { (cellBase + initialSlot * stateSize).update(from: c0, count: stateSize) }
+
+        for step in 0..<steps {
+            let t = reverse ? steps - 1 - step : step
+            let hPrev = stateBase + previousSlot(t) * stateSize, hOut = stateBase + outputSlot(t) * stateSize
+            let cPrev = cell.hasCellState ? cellBase + previousSlot(t) * stateSize : cellBase
+            let cOut = cell.hasCellState ? cellBase + outputSlot(t) * stateSize : cellBase
+            // gh = h_{t−1} W_hhᵀ
+            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: G, k: H,
+                      a: hPrev, lda: H, b: weightHHValues, ldb: H, beta: 0, c: gh, ldc: G)
+            cell.forward(rows: rows, hiddenSize: H, gx: gx + t * rows * G, gh: gh,
+                         recurrentBias: recurrentBias, hPrev: hPrev, cPrev: cPrev,
+                         hOut: hOut, cOut: cOut, cache: cacheBase + t * cacheStride)
+            if !lengths.isEmpty {
+                for row in 0..<rows where !isActive(row, t) {
+                    (hOut + row * H).update(from: hPrev + row * H, count: H)
+                    if cell.hasCellState { (cOut + row * H).update(from: cPrev + row * H, count: H) }
+                }
+            }
+        }
+    }
+
+    /// Backpropagation through time for the last `forward`.
+    ///
+    /// - outputGradient: ∂L/∂y_t for every step, rows of `outputStride` floats (nil: none).
+    /// - finalHiddenGradient, finalCellGradient: ∂L/∂h_n, ∂L/∂c_n, (B, H) (nil: zero).
+    /// - input: the same (T, B, I) input given to forward.
+    /// - inputGradient: (T, B, I), accumulated into (beta = 1); nil to skip.
+    /// - initialHiddenGradient, initialCellGradient: (B, H), overwritten.
+    /// Parameter gradients are accumulated into the store.
+    func backward(outputGradient: UnsafePointer<Float>?, outputStride: Int,
+                  finalHiddenGradient: UnsafePointer<Float>?, finalCellGradient: UnsafePointer<Float>?,
+                  input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
+                  initialHiddenGradient: UnsafeMutablePointer<Float>,
+                  initialCellGradient: UnsafeMutablePointer<Float>?) {
+        let H = hiddenSize, G = gateWidth, stateSize = rows * H
+        let separate = cell.separateRecurrentGradient
+        let dGxBase = gateGradX.reserve(steps * rows * G)
+        let dGhBase = separate ? gateGradH.reserve(steps * rows * G) : dGxBase
+        var delta = dh.reserve(stateSize), deltaPrev = dhPrev.reserve(stateSize)
+        var deltaCell = dc.reserve(stateSize), deltaCellPrev = dcPrev.reserve(stateSize)
+        if let finalHiddenGradient { delta.update(from: finalHiddenGradient, count: stateSize) }
+        else { delta.update(repeating: 0, count: stateSize) }
+        if let finalCellGradient, cell.hasCellState { deltaCell.update(from: finalCellGradient, count: stateSize) }
+        else { deltaCell.update(repeating: 0, count: stateSize) }
+
+        let stateBase = states.pointer, cellBase = cells.pointer
+        let cacheStride = rows * cell.cacheWidth * H
+        let weightHHValues = store.values(of: weightHH)
+
+        for step in 0..<steps {
+            let t = reverse ? step : steps - 1 - step  // the forward order, backwards
+            if let outputGradient {
+                for row in 0..<rows where isActive(row, t) {
+                    let source = outputGradient + (t * rows + row) * outputStride
+                    let target = delta + row * H
+                    for j in 0..<H { target[j] += source[j] }
+                }
+            }
+            let hPrev = stateBase + previousSlot(t) * stateSize, hOut = stateBase + outputSlot(t) * stateSize
+            let cPrev = cell.hasCellState ? cellBase + previousSlot(t) * stateSize : cellBase
+            let dGx = dGxBase + t * rows * G, dGh = dGhBase + t * rows * G
+            cell.backward(rows: rows, hiddenSize: H, dh: delta, dc: deltaCell,
+                          hPrev: hPrev, cPrev: cPrev, hOut: hOut, cache: cache.pointer + t * cacheStride,
+                          dGx: dGx, dGh: dGh, dhPrev: deltaPrev, dcPrev: deltaCellPrev)
+            if !lengths.isEmpty {
+                // Inactive rows: the state was copied, so its gradient passes through unchanged.
+                for row in 0..<rows where !isActive(row, t) {
+                    (dGx + row * G).update(repeating: 0, count: G)
+                    if separate { (dGh + row * G).update(repeating: 0, count: G) }
+                    (deltaPrev + row * H).update(from: delta + row * H, count: H)
+                    if cell.hasCellState { (deltaCellPrev + row * H).update(from: deltaCell + row * H, count: H) }
+                }
+            }
+            // ∂L/∂h_{t−1} += dGh · W_hh
+            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: H, k: G,
+                      a: dGh, lda: G, b: weightHHValues, ldb: H, beta: 1, c: deltaPrev, ldc: H)
+            swap(&delta, &deltaPrev)
+            swap(&deltaCell, &deltaCellPrev)
+        }
+        initialHiddenGradient.update(from: delta, count: stateSize)
+        if let initialCellGradient { initialCellGradient.update(from: deltaCell, count: stateSize) }
+
+        // Parameter gradients for all steps at once: one GEMM each.
+        let n = steps * rows
+        BLAS.gemm(transposeA: true, transposeB: false, m: G, n: inputSize, k: n,
+                  a: dGxBase, lda: G, b: input, ldb: inputSize,
+                  beta: 1, c: store.gradients(of: weightIH), ldc: inputSize)
+        // The h_{t−1} of every step are contiguous: slots 0…T−1 (forward) or 1…T (reverse).
+        let previousStates = stateBase + (reverse ? stateSize : 0)
+        BLAS.gemm(transposeA: true, transposeB: false, m: G, n: H, k: n,
+                  a: dGhBase, lda: G, b: previousStates, ldb: H,
+                  beta: 1, c: store.gradients(of: weightHH), ldc: H)
+        if let biasIH { addColumnSums(dGxBase, rows: n, columns: G, into: store.gradients(of: biasIH)) }
+        if let biasHH { addColumnSums(dGhBase, rows: n, columns: G, into: store.gradients(of: biasHH)) }
+        if let inputGradient {
+            BLAS.gemm(transposeA: false, transposeB: false, m: n, n: inputSize, k: G,
+                      a: dGxBase, lda: G, b: store.values(of: weightIH), ldb: inputSize,
+                      beta: 1, c: inputGradient, ldc: inputSize)
+        }
+    }
+}
+
+/// target[j] += Σ_rows matrix[row, j]
+func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+    for row in 0..<rows {
+        let line = matrix + row * columns
+        for j in 0..<columns { target[j] += line[j] }
+    }
+}
