@@ -1,0 +1,210 @@
+import RNN
+import RNNCore
+import XCTest
+
+/// What the PyTorch fixtures cannot cover: merge modes other than concat, inter-layer dropout,
+/// `go_backwards`, statefulness, defaults, initializers and errors.
+final class RecurrentTests: XCTestCase {
+    private func makeLayer(_ config: RecurrentConfig, seed: UInt64 = 7) throws -> (Recurrent, ParameterStore) {
+        let store = ParameterStore()
+        var generator = SeededGenerator(seed: seed)
+        return (try Recurrent(config, store: store, generator: &generator), store)
+    }
+
+    /// Every parameter, the input and the initial state of a configuration against central
+    /// differences, with outputs and final states both feeding the loss.
+    private func checkAllGradients(_ config: RecurrentConfig, lengths: [Int]?, training: Bool = false,
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let (layer, store) = try makeLayer(config)
+        let T = 4, B = 3, H = config.hiddenSize, stateShape = [config.layers * config.directions, B, H]
+        var x = randomTensor([T, B, config.inputSize], seed: 31)
+        var h0 = randomTensor(stateShape, seed: 32, scale: 0.5)
+        let c0 = config.cell == .lstm ? randomTensor(stateShape, seed: 33, scale: 0.5) : nil
+        let outputCotangent = randomTensor([T, B, config.outputSize], seed: 34)
+        let stateCotangent = randomTensor(stateShape, seed: 35)
+        // The same dropout masks at every evaluation: a fresh generator with a fixed seed.
+        func loss(_ input: Tensor, _ hidden: Tensor) throws -> Double {
+            var generator = SeededGenerator(seed: 99)
+            let output = try layer.forward(input, lengths: lengths, initialState: RecurrentState(hidden: hidden, cell: c0),
+                                           training: training, generator: &generator)
+            return dot(output.sequence, outputCotangent) + dot(output.state.hidden, stateCotangent)
+        }
+        _ = try loss(x, h0)
+        store.zeroGradients()
+        let gradients = try layer.backward(outputGradient: outputCotangent,
+                                           stateGradient: RecurrentState(hidden: stateCotangent, cell: c0.map { Tensor(shape: $0.shape) }))
+        let label = "\(config.cell) \(config.merge) layers \(config.layers) bi \(config.bidirectional) back \(config.goBackwards)"
+        for parameter in store.parameters {
+            try checkGradient("\(label) \(parameter.name)", values: store.values(of: parameter), count: parameter.count,
+                              analytic: store.gradientTensor(parameter).scalars, file: file, line: line) { try loss(x, h0) }
+        }
+        let inputCount = x.count, hiddenValue = h0
+        try x.withUnsafeMutableBufferPointer { buffer in
+            try checkGradient("\(label) input", values: buffer.baseAddress!, count: inputCount,
+                              analytic: gradients.input.scalars, file: file, line: line) {
+                try loss(Tensor(shape: [T, B, config.inputSize], copying: buffer.baseAddress!), hiddenValue)
+            }
+        }
+        let stateCount = h0.count, inputValue = x
+        try h0.withUnsafeMutableBufferPointer { buffer in
+            try checkGradient("\(label) h0", values: buffer.baseAddress!, count: stateCount,
+                              analytic: gradients.initialState.hidden.scalars, file: file, line: line) {
+                try loss(inputValue, Tensor(shape: stateShape, copying: buffer.baseAddress!))
+            }
+        }
+    }
+
+    func testMergeModesMatchFiniteDifferences() throws {
+        for cell in CellType.allCases {
+            for merge in MergeMode.allCases {
+                let config = RecurrentConfig(cell: cell, inputSize: 3, hiddenSize: 4, layers: 2, bidirectional: true, merge: merge)
+                try checkAllGradients(config, lengths: [4, 2, 3])
+            }
+        }
+    }
+
+    func testInterLayerDropoutMatchesFiniteDifferences() throws {
+        for cell in CellType.allCases {
+            let config = RecurrentConfig(cell: cell, inputSize: 3, hiddenSize: 4, layers: 2, dropout: 0.3)
+            try checkAllGradients(config, lengths: nil, training: true)
+        }
+    }
+
+    func testGoBackwardsMatchesFiniteDifferencesAndReversedInput() throws {
+        for cell in CellType.allCases {
+            var config = RecurrentConfig(cell: cell, inputSize: 3, hiddenSize: 4, activation: .linear)
+            config.goBackwards = true
+            try checkAllGradients(config, lengths: [4, 1, 3])
+
+            // go_backwards = running forward over each sequence reversed; outputs in processing order.
+            let (backwards, _) = try makeLayer(config, seed: 3)
+            config.goBackwards = false
+            let (forwards, _) = try makeLayer(config, seed: 3)
+            var generator = SeededGenerator(seed: 1)
+            let lengths = [4, 1, 3]
+            let x = randomTensor([4, 3, 3], seed: 41)
+            let a = try backwards.forward(x, lengths: lengths, generator: &generator)
+            let b = try forwards.forward(reverseSequences(x, lengths: lengths), lengths: lengths, generator: &generator)
+            XCTAssertEqual(a.sequence, b.sequence)
+            XCTAssertEqual(a.state, b.state)
+        }
+    }
+
+    func testRNNActivationsMatchFiniteDifferences() throws {
+        for activation in [Activation.tanh, .relu, .linear] {
+            let config = RecurrentConfig(cell: .rnn, inputSize: 3, hiddenSize: 4, bias: false, activation: activation)
+            try checkAllGradients(config, lengths: [2, 4, 1])
+        }
+    }
+
+    func testMissingInitialStateIsZeroStateOfTheRightSize() throws {
+        for cell in CellType.allCases {
+            let config = RecurrentConfig(cell: cell, inputSize: 2, hiddenSize: 5, layers: 2, bidirectional: true)
+            let (layer, _) = try makeLayer(config)
+            let zero = layer.zeroState(batchSize: 3)
+            XCTAssertEqual(zero.hidden.shape, [4, 3, 5])
+            XCTAssertEqual(zero.cell?.shape, cell == .lstm ? [4, 3, 5] : nil)
+            var generator = SeededGenerator(seed: 1)
+            let x = randomTensor([6, 3, 2], seed: 5)
+            let implicit = try layer.forward(x, generator: &generator)
+            let explicit = try layer.forward(x, initialState: zero, generator: &generator)
+            XCTAssertEqual(implicit.sequence, explicit.sequence)
+            XCTAssertEqual(implicit.state, explicit.state)
+            XCTAssertEqual(implicit.sequence.shape, [6, 3, 10])
+            // Backward with no state gradient and no initial state given works too.
+            let gradients = try layer.backward(outputGradient: Tensor(shape: [6, 3, 10], repeating: 1))
+            XCTAssertEqual(gradients.initialState.hidden.shape, [4, 3, 5])
+        }
+    }
+
+    func testStatefulLayerCarriesStateAcrossBatches() throws {
+        for cell in CellType.allCases {
+            var config = RecurrentConfig(cell: cell, inputSize: 2, hiddenSize: 3, layers: 2)
+            let (whole, _) = try makeLayer(config, seed: 9)
+            config.stateful = true
+            let (chunked, _) = try makeLayer(config, seed: 9)
+            var generator = SeededGenerator(seed: 1)
+            let x = randomTensor([6, 2, 2], seed: 6)
+            let reference = try whole.forward(x, generator: &generator)
+            let firstHalf = try Tensor(shape: [3, 2, 2], scalars: Array(x.scalars[0..<12]))
+            let secondHalf = try Tensor(shape: [3, 2, 2], scalars: Array(x.scalars[12..<24]))
+            _ = try chunked.forward(firstHalf, generator: &generator)
+            let carried = try chunked.forward(secondHalf, generator: &generator)
+            XCTAssertLessThan(maxAbsDifference(carried.state.hidden, reference.state.hidden), 1e-6)
+            XCTAssertEqual(Array(carried.sequence.scalars), Array(reference.sequence.scalars[18...]), "\(cell)")
+            chunked.resetState()
+            let fresh = try chunked.forward(secondHalf, generator: &generator)
+            XCTAssertNotEqual(fresh.state.hidden, carried.state.hidden)
+        }
+    }
+
+    func testParameterCountsAndNamesMatchPyTorch() throws {
+        // Reference counts printed by PyTorch 2.15: sum(p.numel() for p in m.parameters()).
+        let cases: [(RecurrentConfig, Int)] = [
+            (RecurrentConfig(cell: .lstm, inputSize: 100, hiddenSize: 128, layers: 2, bidirectional: true), 630_784),
+            (RecurrentConfig(cell: .gru, inputSize: 64, hiddenSize: 32), 9_408),
+            (RecurrentConfig(cell: .rnn, inputSize: 10, hiddenSize: 20, layers: 3, bidirectional: true, bias: false, activation: .relu), 6_000),
+        ]
+        for (config, expected) in cases {
+            let (_, store) = try makeLayer(config)
+            XCTAssertEqual(config.parameterCount, expected)
+            XCTAssertEqual(store.scalarCount, expected)
+        }
+        let (_, store) = try makeLayer(RecurrentConfig(cell: .lstm, inputSize: 3, hiddenSize: 2, layers: 2, bidirectional: true))
+        XCTAssertEqual(store.parameters.prefix(5).map(\.name),
+                       ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "weight_ih_l0_reverse"])
+        XCTAssertEqual(store.parameter(named: "weight_ih_l1")?.shape, [8, 4])
+    }
+
+    func testInitializationSchemes() throws {
+        var config = RecurrentConfig(cell: .lstm, inputSize: 6, hiddenSize: 5)
+        let (pytorch, pytorchStore) = try makeLayer(config)
+        _ = pytorch
+        let bound = 1 / Float(5).squareRoot()
+        XCTAssertTrue(pytorchStore.allValues.allSatisfy { abs($0) <= bound })
+
+        config.initialization = .keras
+        config.forgetBias = 1
+        let (_, store) = try makeLayer(config)
+        let recurrent = store.tensor(store.parameter(named: "weight_hh_l0")!)  // (20, 5): orthonormal columns
+        for i in 0..<5 {
+            for j in 0..<5 {
+                var dotProduct: Float = 0
+                for row in 0..<20 { dotProduct += recurrent.scalars[row * 5 + i] * recurrent.scalars[row * 5 + j] }
+                XCTAssertEqual(dotProduct, i == j ? 1 : 0, accuracy: 1e-5)
+            }
+        }
+        let kernel = store.tensor(store.parameter(named: "weight_ih_l0")!)
+        let glorot = Float((6.0 / Double(20 + 6)).squareRoot())
+        XCTAssertTrue(kernel.scalars.allSatisfy { abs($0) <= glorot })
+        let biasIH = store.tensor(store.parameter(named: "bias_ih_l0")!).scalars
+        let biasHH = store.tensor(store.parameter(named: "bias_hh_l0")!).scalars
+        XCTAssertEqual(biasIH, [Float](repeating: 0, count: 5) + [Float](repeating: 1, count: 5) + [Float](repeating: 0, count: 10))
+        XCTAssertEqual(biasHH, [Float](repeating: 0, count: 20))
+    }
+
+    func testSameSeedSameModel() throws {
+        let config = RecurrentConfig(cell: .gru, inputSize: 4, hiddenSize: 6, bidirectional: true)
+        let (_, a) = try makeLayer(config, seed: 42)
+        let (_, b) = try makeLayer(config, seed: 42)
+        let (_, c) = try makeLayer(config, seed: 43)
+        XCTAssertEqual(Array(a.allValues), Array(b.allValues))
+        XCTAssertNotEqual(Array(a.allValues), Array(c.allValues))
+    }
+
+    func testBadShapesAreClearErrors() throws {
+        let (layer, _) = try makeLayer(RecurrentConfig(cell: .lstm, inputSize: 3, hiddenSize: 2))
+        var generator = SeededGenerator(seed: 1)
+        XCTAssertThrowsError(try layer.forward(Tensor(shape: [5, 2, 4]), generator: &generator)) { error in
+            XCTAssertEqual("\(error)", "lstm: expected shape (T, B, 3) with T, B > 0, got (5, 2, 4)")
+        }
+        XCTAssertThrowsError(try layer.forward(Tensor(shape: [5, 2, 3]), lengths: [5, 6], generator: &generator)) { error in
+            XCTAssertEqual("\(error)", "lstm: sequence length 6 outside 1…5")
+        }
+        XCTAssertThrowsError(try layer.forward(Tensor(shape: [5, 2, 3]), initialState: RecurrentState(hidden: Tensor(shape: [1, 3, 2])),
+                                               generator: &generator)) { error in
+            XCTAssertEqual("\(error)", "lstm initial hidden state: expected shape (1, 2, 2), got (1, 3, 2)")
+        }
+        XCTAssertThrowsError(try Recurrent(RecurrentConfig(cell: .gru, inputSize: 3, hiddenSize: 0), store: ParameterStore(), generator: &generator))
+    }
+}
