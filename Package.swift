@@ -9,13 +9,13 @@ import PackageDescription
 // baseline x86-64 target they run ~30x slower (see BENCHMARKS.md). Release builds of this package
 // therefore target x86-64-v3 (AVX2 + FMA, every x86 server and desktop since 2013-2015). Set
 // RNN_PORTABLE=1 when building to drop the flag (e.g. for very old CPUs). `unsafeFlags` are allowed
-// for root packages; a package depending on swift-rnn by version gets a portable build.
+// for root packages; a package depending on swift-rnn by version must build with RNN_PORTABLE=1.
 import Foundation
 let portable = ProcessInfo.processInfo.environment["RNN_PORTABLE"] != nil
 var optimizedSettings: [SwiftSetting] = []
 #if arch(x86_64)
 if !portable {
-    optimizedSettings.append(.unsafeFlags(["-Xcc", "-march=x86-64-v3", "-target-cpu", "x86-64-v3"],
+    optimizedSettings.append(.unsafeFlags(["-target-cpu", "haswell"],
                                           .when(platforms: [.linux, .macOS], configuration: .release)))
 }
 #endif

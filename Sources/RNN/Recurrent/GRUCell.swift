@@ -1,4 +1,4 @@
-import Foundation
+import RNNCore
 
 /// The gated recurrent unit (Cho et al. 2014) in PyTorch's form (Keras `reset_after=True`):
 ///
@@ -25,18 +25,23 @@ struct GRUCell: RecurrentCell {
                  cache: UnsafeMutablePointer<Float>) {
         for row in 0..<rows {
             let gxRow = gx + row * 3 * H, ghRow = gh + row * 3 * H
-            let saved = cache + row * 4 * H
+            let saved = cache + row * 4 * H  // [r | z | n | a]
             let hPrevRow = hPrev + row * H, hRow = hOut + row * H
-            for j in 0..<H {
-                let r = logistic(gxRow[j] + ghRow[j] + recurrentBias[j])
-                let z = logistic(gxRow[H + j] + ghRow[H + j] + recurrentBias[H + j])
-                let a = ghRow[2 * H + j] + recurrentBias[2 * H + j]
-                let n = Foundation.tanh(gxRow[2 * H + j] + r * a)
-                hRow[j] = (1 - z) * n + z * hPrevRow[j]
-                saved[j] = r
-                saved[H + j] = z
-                saved[2 * H + j] = n
-                saved[3 * H + j] = a
+            var j = 0
+            while j < H {  // eight units at a time
+                let width = min(8, H - j)
+                let r = sigmoid8(loadFloat8(gxRow + j, count: width) + loadFloat8(ghRow + j, count: width)
+                                 + loadFloat8(recurrentBias + j, count: width))
+                let z = sigmoid8(loadFloat8(gxRow + H + j, count: width) + loadFloat8(ghRow + H + j, count: width)
+                                 + loadFloat8(recurrentBias + H + j, count: width))
+                let a = loadFloat8(ghRow + 2 * H + j, count: width) + loadFloat8(recurrentBias + 2 * H + j, count: width)
+                let n = tanh8(loadFloat8(gxRow + 2 * H + j, count: width) + r * a)
+                storeFloat8((1 - z) * n + z * loadFloat8(hPrevRow + j, count: width), hRow + j, count: width)
+                storeFloat8(r, saved + j, count: width)
+                storeFloat8(z, saved + H + j, count: width)
+                storeFloat8(n, saved + 2 * H + j, count: width)
+                storeFloat8(a, saved + 3 * H + j, count: width)
+                j += 8
             }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import RNNCore
 
 /// The long short-term memory cell (Hochreiter & Schmidhuber 1997), PyTorch `nn.LSTM` gate order:
 ///
@@ -29,20 +29,28 @@ struct LSTMCell: RecurrentCell {
             let gxRow = gx + row * 4 * H, ghRow = gh + row * 4 * H
             let gates = cache + row * 5 * H  // [i | f | g | o | tanh c]
             let cPrevRow = cPrev + row * H, cRow = cOut + row * H, hRow = hOut + row * H
-            for j in 0..<H {
-                let i = logistic(gxRow[j] + ghRow[j] + recurrentBias[j])
-                let f = logistic(gxRow[H + j] + ghRow[H + j] + recurrentBias[H + j])
-                let g = Foundation.tanh(gxRow[2 * H + j] + ghRow[2 * H + j] + recurrentBias[2 * H + j])
-                let o = logistic(gxRow[3 * H + j] + ghRow[3 * H + j] + recurrentBias[3 * H + j])
-                let c = f * cPrevRow[j] + i * g
-                let tanhC = Foundation.tanh(c)
-                cRow[j] = c
-                hRow[j] = o * tanhC
-                gates[j] = i
-                gates[H + j] = f
-                gates[2 * H + j] = g
-                gates[3 * H + j] = o
-                gates[4 * H + j] = tanhC
+            var j = 0
+            while j < H {  // eight units at a time
+                let width = min(8, H - j)
+                @inline(__always) func preActivation(_ gate: Int) -> Float8 {
+                    let offset = gate * H + j
+                    return loadFloat8(gxRow + offset, count: width) + loadFloat8(ghRow + offset, count: width)
+                        + loadFloat8(recurrentBias + offset, count: width)
+                }
+                let i = sigmoid8(preActivation(0))
+                let f = sigmoid8(preActivation(1))
+                let g = tanh8(preActivation(2))
+                let o = sigmoid8(preActivation(3))
+                let c = f * loadFloat8(cPrevRow + j, count: width) + i * g
+                let tanhC = tanh8(c)
+                storeFloat8(c, cRow + j, count: width)
+                storeFloat8(o * tanhC, hRow + j, count: width)
+                storeFloat8(i, gates + j, count: width)
+                storeFloat8(f, gates + H + j, count: width)
+                storeFloat8(g, gates + 2 * H + j, count: width)
+                storeFloat8(o, gates + 3 * H + j, count: width)
+                storeFloat8(tanhC, gates + 4 * H + j, count: width)
+                j += 8
             }
         }
     }

@@ -1,3 +1,5 @@
+import RNNCore
+
 /// The vanilla (Elman) RNN cell, Keras `SimpleRNN`, PyTorch `nn.RNN`:
 ///
 ///     h_t = f(W x_t + U h_{t−1} + b)        f ∈ {tanh, relu, linear}
@@ -16,12 +18,22 @@ struct SimpleRNNCell: RecurrentCell {
                  hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                  hOut: UnsafeMutablePointer<Float>, cOut: UnsafeMutablePointer<Float>,
                  cache: UnsafeMutablePointer<Float>) {
-        let activation = self.activation
         for row in 0..<rows {
             let base = row * hiddenSize
-            for j in 0..<hiddenSize {
-                // h_t = f(W x_t + b_ih + U h_{t−1} + b_hh)
-                hOut[base + j] = activation.apply(gx[base + j] + gh[base + j] + recurrentBias[j])
+            var j = 0
+            while j < hiddenSize {  // h_t = f(W x_t + b_ih + U h_{t−1} + b_hh), eight units at a time
+                let width = min(8, hiddenSize - j)
+                let preActivation = loadFloat8(gx + base + j, count: width) + loadFloat8(gh + base + j, count: width)
+                    + loadFloat8(recurrentBias + j, count: width)
+                let value: Float8
+                switch activation {
+                case .tanh: value = tanh8(preActivation)
+                case .relu: value = preActivation.replacing(with: 0, where: preActivation .< 0)
+                case .linear: value = preActivation
+                case .sigmoid: value = sigmoid8(preActivation)
+                }
+                storeFloat8(value, hOut + base + j, count: width)
+                j += 8
             }
         }
     }
