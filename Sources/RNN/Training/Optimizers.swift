@@ -201,10 +201,22 @@ public struct RMSprop: OptimizerRule, Codable, Equatable {
 
     public func update(values: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, count: Int,
                        slots: OptimizerSlots, learningRate: Float, step: Int) {
+        // Literal flags so each call inlines into a loop without branches.
+        switch (centered, momentum > 0) {
+        case (false, false): loop(values, gradients, count, slots, learningRate, centered: false, withMomentum: false)
+        case (false, true): loop(values, gradients, count, slots, learningRate, centered: false, withMomentum: true)
+        case (true, false): loop(values, gradients, count, slots, learningRate, centered: true, withMomentum: false)
+        case (true, true): loop(values, gradients, count, slots, learningRate, centered: true, withMomentum: true)
+        }
+    }
+
+    @inline(__always)
+    private func loop(_ values: UnsafeMutablePointer<Float>, _ gradients: UnsafePointer<Float>, _ count: Int,
+                      _ slots: OptimizerSlots, _ learningRate: Float, centered: Bool, withMomentum: Bool) {
         let squareAverage = slots.slot(0)
-        // Unused slots point at the square average and are multiplied by 0 / never written.
-        let momentumBuffer = momentum > 0 ? slots.slot(1) : squareAverage
-        let gradientAverage = centered ? slots.slot(momentum > 0 ? 2 : 1) : squareAverage
+        // Slots a rule does not have alias the square average and are never read or written.
+        let momentumBuffer = withMomentum ? slots.slot(1) : squareAverage
+        let gradientAverage = centered ? slots.slot(withMomentum ? 2 : 1) : squareAverage
         let decay = weightDecay, oneMinusAlpha = 1 - alpha
         for i in 0..<count {
             let g = gradients[i] + decay * values[i]
@@ -217,7 +229,7 @@ public struct RMSprop: OptimizerRule, Codable, Equatable {
                 variance = s - a * a
             }
             let direction = g / (variance.squareRoot() + epsilon)
-            if momentum > 0 {
+            if withMomentum {
                 let b = momentum * momentumBuffer[i] + direction
                 momentumBuffer[i] = b
                 values[i] -= learningRate * b
