@@ -14,6 +14,13 @@ private func checkBeta(_ value: Float, _ name: String, _ rule: String) throws {
     guard value >= 0, value < 1 else { throw RNNError("\(rule): \(name) must be in [0, 1), got \(value)") }
 }
 
+/// √x for x ≥ 0, written √|x| (the same value there, and NaN stays NaN). Plain `squareRoot()`
+/// compiles on Linux to a scalar sqrt with a libm fallback for negative x (errno), which stops
+/// the loop from vectorizing; with |x| the compiler knows the input is not negative and emits
+/// packed square roots (Adam: 4.3 → 0.8 ns per scalar on 4M scalars).
+@inline(__always)
+private func rootOfNonNegative(_ x: Float) -> Float { abs(x).squareRoot() }
+
 /// Stochastic gradient descent with optional momentum μ, dampening τ and Nesterov momentum
 /// (`torch.optim.SGD`):
 ///
@@ -89,7 +96,7 @@ private func adamStep(values: UnsafeMutablePointer<Float>, gradients: UnsafePoin
         let v = beta2 * secondMoment[i] + oneMinusBeta2 * g * g
         firstMoment[i] = m
         secondMoment[i] = v
-        values[i] -= stepSize * (m / (v.squareRoot() / correction2Root + epsilon))
+        values[i] -= stepSize * (m / (rootOfNonNegative(v) / correction2Root + epsilon))
     }
 }
 
@@ -222,13 +229,14 @@ public struct RMSprop: OptimizerRule, Codable, Equatable {
             let g = gradients[i] + decay * values[i]
             let s = alpha * squareAverage[i] + oneMinusAlpha * g * g
             squareAverage[i] = s
-            var variance = s
+            var root = rootOfNonNegative(s)
             if centered {
                 let a = gradientAverage[i] + oneMinusAlpha * (g - gradientAverage[i])
                 gradientAverage[i] = a
-                variance = s - a * a
+                // s − a² may round below 0; plain √ keeps PyTorch's NaN there.
+                root = (s - a * a).squareRoot()
             }
-            let direction = g / (variance.squareRoot() + epsilon)
+            let direction = g / (root + epsilon)
             if withMomentum {
                 let b = momentum * momentumBuffer[i] + direction
                 momentumBuffer[i] = b
@@ -280,7 +288,7 @@ public struct Adagrad: OptimizerRule, Codable, Equatable {
             let g = gradients[i] + decay * values[i]
             let s = sum[i] + g * g
             sum[i] = s
-            values[i] -= decayedRate * g / (s.squareRoot() + epsilon)
+            values[i] -= decayedRate * g / (rootOfNonNegative(s) + epsilon)
         }
     }
 }
