@@ -93,6 +93,9 @@ public struct WarmupSchedule<Inner: LearningRateSchedule>: LearningRateSchedule 
     }
 }
 
+extension WarmupSchedule: Equatable where Inner: Equatable {}
+extension WarmupSchedule: Codable where Inner: Codable {}
+
 /// Lowers the learning rate when a monitored metric stops improving, with the semantics of
 /// PyTorch's `ReduceLROnPlateau`. Call `step(metric:)` once per evaluation (usually per epoch).
 ///

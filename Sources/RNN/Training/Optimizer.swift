@@ -116,7 +116,9 @@ public final class Optimizer<Rule: OptimizerRule>: TrainingOptimizer {
 
     /// Restores state exported by an optimizer with the same rule over a store of the same
     /// layout. Names, sizes, whole non-negative step counts and finiteness are checked; nothing is
-    /// changed unless everything matches. Extra tensors with other prefixes are ignored.
+    /// changed unless everything matches. Tensors with other prefixes (model weights, another
+    /// optimizer) are ignored; an unknown slot with this rule's prefix is an error, since it means
+    /// the checkpoint's optimizer was configured differently (e.g. with momentum).
     public func loadState(_ tensors: [(name: String, tensor: Tensor)]) throws {
         let byName = Dictionary(tensors.map { ($0.name, $0.tensor) }, uniquingKeysWith: { first, _ in first })
         func named(_ suffix: String, count: Int) throws -> Tensor {
@@ -131,6 +133,10 @@ public final class Optimizer<Rule: OptimizerRule>: TrainingOptimizer {
                 throw RNNError("optimizer state: '\(name)' holds NaN or infinite values")
             }
             return tensor
+        }
+        let known = (["step"] + rule.slotNames).map { "\(rule.stateName).\($0)" }
+        if let unknown = byName.keys.sorted().first(where: { $0.hasPrefix("\(rule.stateName).") && !known.contains($0) }) {
+            throw RNNError("optimizer state: unexpected '\(unknown)' (the checkpoint's \(rule.stateName) was configured differently; expected \(known.sorted().joined(separator: ", ")))")
         }
         let steps = try named("step", count: parameterSteps.count)
         guard steps.scalars.allSatisfy({ $0 >= 0 && $0.rounded() == $0 }) else {

@@ -42,6 +42,8 @@ final class LearningRateScheduleTests: XCTestCase {
         let none = try WarmupSchedule(warmupSteps: 0, then: inner)
         XCTAssertEqual((0..<4).map(none.learningRate(at:)), (0..<4).map(inner.learningRate(at:)))
         XCTAssertThrowsError(try WarmupSchedule(warmupSteps: -1, then: inner))
+        let decoded = try JSONDecoder().decode(WarmupSchedule<StepSchedule>.self, from: JSONEncoder().encode(warmup))
+        XCTAssertEqual(decoded, warmup)
     }
 
     func testReduceOnPlateauHandTrace() throws {

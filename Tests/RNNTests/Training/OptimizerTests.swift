@@ -92,6 +92,14 @@ final class OptimizerTests: XCTestCase {
         XCTAssertThrowsError(try optimizer.loadState(fractional))
         XCTAssertEqual(optimizer.parameterSteps, [1, 1])
         XCTAssertThrowsError(try optimizer.loadState(try Optimizer(store: try problem.makeStore(), rule: SGD(momentum: 0.9), learningRate: 0.1).stateTensors()))
+        let withMomentum = try Optimizer(store: try problem.makeStore(), rule: RMSprop(momentum: 0.9), learningRate: 0.1)
+        let plain = try Optimizer(store: try problem.makeStore(), rule: RMSprop(), learningRate: 0.1)
+        XCTAssertThrowsError(try plain.loadState(withMomentum.stateTensors())) {
+            XCTAssertEqual(($0 as? RNNError)?.message,
+                           "optimizer state: unexpected 'rmsprop.momentum_buffer' (the checkpoint's rmsprop was configured differently; expected rmsprop.square_avg, rmsprop.step)")
+        }
+        // Model weights stored in the same checkpoint are not the optimizer's business.
+        try optimizer.loadState(good + [(name: "w", tensor: Tensor(shape: [3]))])
     }
 
     func testLearningRateIsChecked() throws {
