@@ -49,8 +49,10 @@ public protocol TrainingOptimizer: AnyObject {
 ///
 /// State lives in one buffer of `slotNames.count × scalarCount` floats (each slot aligned with
 /// `allValues`) plus one step count per parameter. Frozen parameters are skipped and their step
-/// does not advance, so a parameter unfrozen later starts its bias correction at step 1, as
-/// PyTorch does for a parameter whose gradient was `None`.
+/// does not advance, so a parameter unfrozen later resumes its own count (from 1 if it was never
+/// trained), as PyTorch does for a parameter whose gradient was `None`. Unlike PyTorch, a
+/// trainable parameter that received no gradient this step (all zeros, not `None`) is still
+/// updated: momentum and weight decay keep acting on it.
 ///
 ///     let optimizer = try Optimizer(store: store, rule: Adam(), learningRate: 1e-3)
 ///     store.zeroGradients(); /* forward, backward */; optimizer.step()
