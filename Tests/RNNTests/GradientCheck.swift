@@ -6,14 +6,14 @@ import XCTest
 /// The layers compute in Float32, so the perturbation is applied to the Float32 values and the
 /// scalar loss is accumulated in Double: (L(v+ε) − L(v−ε)) / 2ε with ε = 1e-2 keeps both the
 /// truncation error (O(ε²)) and the Float32 rounding (≈1e-7/ε) near 1e-4 of the gradient scale.
-/// Each entry must agree within `tolerance` × max(|analytic|, 1) … relative to the largest
-/// analytic gradient of the tensor, as the PyTorch fixtures are judged.
+/// Each entry must agree within `tolerance` × (the largest |analytic| entry, at least 0.01), as
+/// the PyTorch fixtures are judged; the floor keeps Float32 noise on tiny gradients from failing.
 func checkGradient(_ what: String, values: UnsafeMutablePointer<Float>, count: Int, analytic: [Float],
                    epsilon: Float = 1e-2, tolerance: Double = 2e-3,
                    file: StaticString = #filePath, line: UInt = #line,
                    loss: () throws -> Double) rethrows {
     XCTAssertEqual(analytic.count, count, "\(what): gradient size", file: file, line: line)
-    let scale = max(Double(analytic.map { abs($0) }.max() ?? 0), 1e-3)
+    let scale = max(Double(analytic.map { abs($0) }.max() ?? 0), 1e-2)
     var worst = 0.0, worstIndex = 0, numericAtWorst = 0.0
     for index in 0..<count {
         let original = values[index]
