@@ -1,0 +1,254 @@
+import Foundation
+import RNNCore
+
+/// Which optimizer `TrainingOptions` builds.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    case sgd, adam, adamw, rmsprop, adagrad
+}
+
+/// How the learning rate moves over training.
+public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
+    /// The same rate throughout.
+    case constant
+    /// Cosine annealing to 1% of the rate over all steps.
+    case cosine
+    /// Multiply by 0.1 when the monitored validation metric stops improving for one epoch.
+    case plateau
+}
+
+/// The optimization side of a training run (the model side lives in each task's config).
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public var optimizer: OptimizerKind = .adam
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 0
+    /// SGD and RMSprop momentum.
+    public var momentum: Float = 0
+    /// Clip gradients to this global L2 norm (nil: no clipping).
+    public var clipNorm: Float? = 5
+    /// Clamp each gradient into ±clipValue (nil: no clamping).
+    public var clipValue: Float?
+    public var epochs: Int = 1
+    public var schedule: ScheduleKind = .constant
+    /// Linear warm-up over this many steps.
+    public var warmupSteps: Int = 0
+    /// Stop after this many epochs without improvement of the monitored metric (nil: never).
+    public var patience: Int?
+    /// Keep the weights of the best validation epoch at the end.
+    public var restoreBest: Bool = true
+
+    public init() {}
+
+    public func validate() throws {
+        guard epochs >= 1 else { throw RNNError("--epochs must be at least 1, got \(epochs)") }
+        guard learningRate > 0, learningRate.isFinite else { throw RNNError("--lr must be positive, got \(learningRate)") }
+        if let clipNorm, !(clipNorm > 0) { throw RNNError("--clip-norm must be positive, got \(clipNorm)") }
+        if let clipValue, !(clipValue > 0) { throw RNNError("--clip-value must be positive, got \(clipValue)") }
+        if let patience, patience < 1 { throw RNNError("--patience must be at least 1, got \(patience)") }
+    }
+
+    /// The optimizer these options describe, over `store`.
+    public func makeOptimizer(for store: ParameterStore) throws -> any TrainingOptimizer {
+        switch optimizer {
+        case .sgd: try Optimizer(store: store, rule: SGD(momentum: momentum, nesterov: false, weightDecay: weightDecay), learningRate: learningRate)
+        case .adam: try Optimizer(store: store, rule: Adam(weightDecay: weightDecay), learningRate: learningRate)
+        case .adamw: try Optimizer(store: store, rule: AdamW(weightDecay: weightDecay), learningRate: learningRate)
+        case .rmsprop: try Optimizer(store: store, rule: RMSprop(momentum: momentum, weightDecay: weightDecay), learningRate: learningRate)
+        case .adagrad: try Optimizer(store: store, rule: Adagrad(weightDecay: weightDecay), learningRate: learningRate)
+        }
+    }
+}
+
+/// What one training step reports: the mean loss over `count` items (examples or tokens).
+public struct StepResult: Sendable {
+    public var loss: Double
+    public var count: Int
+    /// Tokens processed, for throughput.
+    public var tokens: Int
+
+    public init(loss: Double, count: Int, tokens: Int) {
+        self.loss = loss
+        self.count = count
+        self.tokens = tokens
+    }
+}
+
+/// One epoch's record, saved as `history.json` / `history.csv` beside the model.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var validationLoss: Double?
+    /// Validation metrics by name (accuracy, f1, perplexity, ...).
+    public var metrics: [String: Double]
+    public var meanGradientNorm: Double
+    public var maxGradientNorm: Double
+    public var learningRate: Double
+    public var seconds: Double
+    public var tokensPerSecond: Double
+}
+
+/// What the trainer tells its caller while it runs (the CLI draws a progress bar from these).
+public enum TrainingEvent: Sendable {
+    case batch(epoch: Int, batch: Int, batches: Int, runningLoss: Double, tokensPerSecond: Double, elapsed: Double)
+    case epoch(EpochRecord)
+}
+
+/// Validation results: a loss and metrics.
+public struct ValidationResult: Sendable {
+    public var loss: Double
+    public var metrics: [String: Double]
+
+    public init(loss: Double, metrics: [String: Double]) {
+        self.loss = loss
+        self.metrics = metrics
+    }
+}
+
+/// The training loop, the same for every task: per batch, zero the gradients, run the task's
+/// step (forward + backward: a function of the weights and the batch), check the loss and the
+/// gradient norm are finite, clip, set the learning rate, update. Per epoch: validate, record,
+/// keep the best weights, stop early when the monitored metric stops improving.
+public final class Trainer {
+    public let store: ParameterStore
+    public let options: TrainingOptions
+    public let optimizer: any TrainingOptimizer
+    public private(set) var history: [EpochRecord] = []
+    /// Optimizer steps taken.
+    public private(set) var steps = 0
+    /// The monitored metric's best value and the epoch it came from.
+    public private(set) var best: (value: Double, epoch: Int)?
+    private var bestWeights: [Float]?
+    private var plateau: ReduceOnPlateau?
+
+    public init(store: ParameterStore, options: TrainingOptions) throws {
+        try options.validate()
+        self.store = store
+        self.options = options
+        self.optimizer = try options.makeOptimizer(for: store)
+    }
+
+    /// Trains for `options.epochs` epochs (fewer when early stopping triggers).
+    /// - batches: the batches of epoch e (shuffled by the caller with its seeded generator).
+    /// - step: forward and backward of one batch; gradients accumulate into the store.
+    /// - validate: evaluation on held-out data (nil: none); `monitor` names the metric to keep
+    ///   the best epoch by ("loss" for the validation loss), `higherIsBetter` its direction.
+    @discardableResult
+    public func fit<Batch>(batches: (Int) throws -> [Batch], step: (Batch) throws -> StepResult,
+                           validate: (() throws -> ValidationResult)?, monitor: String = "loss", higherIsBetter: Bool = false,
+                           onEvent: (TrainingEvent) -> Void = { _ in }) throws -> [EpochRecord] {
+        if options.schedule == .plateau {
+            plateau = try ReduceOnPlateau(learningRate: options.learningRate, mode: higherIsBetter ? .max : .min, factor: 0.1, patience: 0)
+        }
+        var epochsWithoutImprovement = 0
+        for epoch in 1...options.epochs {
+            let epochBatches = try batches(epoch)
+            guard !epochBatches.isEmpty else { throw RNNError("training: no batches (empty training set?)") }
+            let totalSteps = epochBatches.count * options.epochs
+            let start = DispatchTime.now().uptimeNanoseconds
+            var lossSum = 0.0, lossCount = 0, tokens = 0
+            var normSum = 0.0, normMax = 0.0
+            for (index, batch) in epochBatches.enumerated() {
+                store.zeroGradients()
+                let result = try step(batch)
+                guard result.loss.isFinite else {
+                    throw stopped("epoch \(epoch) step \(steps + 1): the loss is \(result.loss)")
+                }
+                let norm: Float
+                if let clipNorm = options.clipNorm {
+                    norm = try GradientClipping.clipByGlobalNorm(store, maxNorm: clipNorm)
+                } else {
+                    norm = GradientClipping.globalNorm(of: store)
+                }
+                guard norm.isFinite else {
+                    throw stopped("epoch \(epoch) step \(steps + 1): the gradient norm is \(norm)")
+                }
+                if let clipValue = options.clipValue { try GradientClipping.clipByValue(store, limit: clipValue) }
+                optimizer.learningRate = try learningRate(step: steps, totalSteps: totalSteps)
+                optimizer.step()
+                steps += 1
+                lossSum += result.loss * Double(result.count)
+                lossCount += result.count
+                tokens += result.tokens
+                normSum += Double(norm)
+                normMax = max(normMax, Double(norm))
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                onEvent(.batch(epoch: epoch, batch: index + 1, batches: epochBatches.count,
+                               runningLoss: lossSum / Double(max(lossCount, 1)),
+                               tokensPerSecond: Double(tokens) / max(elapsed, 1e-9), elapsed: elapsed))
+            }
+            let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let validation = try validate?()
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(lossCount, 1)),
+                                     validationLoss: validation?.loss, metrics: validation?.metrics ?? [:],
+                                     meanGradientNorm: normSum / Double(epochBatches.count), maxGradientNorm: normMax,
+                                     learningRate: Double(optimizer.learningRate), seconds: seconds,
+                                     tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9))
+            history.append(record)
+            onEvent(.epoch(record))
+
+            guard let validation else { continue }
+            let value = monitor == "loss" ? validation.loss : (validation.metrics[monitor] ?? validation.loss)
+            if var plateau {
+                plateau.step(metric: value)
+                self.plateau = plateau
+            }
+            if best == nil || (higherIsBetter ? value > best!.value : value < best!.value) {
+                best = (value, epoch)
+                if options.restoreBest { bestWeights = store.snapshot() }
+                epochsWithoutImprovement = 0
+            } else {
+                epochsWithoutImprovement += 1
+                if let patience = options.patience, epochsWithoutImprovement >= patience { break }
+            }
+        }
+        if let bestWeights { store.restore(bestWeights) }
+        return history
+    }
+
+    /// The rate for optimizer step `step` (0-based) of `totalSteps`: the schedule (cosine to 1% of
+    /// the rate, or the plateau rule's current rate) behind an optional linear warm-up.
+    private func learningRate(step: Int, totalSteps: Int) throws -> Float {
+        let base: any LearningRateSchedule
+        switch options.schedule {
+        case .constant:
+            base = try ConstantSchedule(learningRate: options.learningRate)
+        case .cosine:
+            base = try CosineAnnealingSchedule(initialLearningRate: options.learningRate,
+                                               minimumLearningRate: options.learningRate * 0.01,
+                                               steps: max(totalSteps - options.warmupSteps, 1))
+        case .plateau:
+            base = try ConstantSchedule(learningRate: plateau?.learningRate ?? options.learningRate)
+        }
+        guard options.warmupSteps > 0 else { return base.learningRate(at: step) }
+        return try WarmupSchedule(warmupSteps: options.warmupSteps, then: AnySchedule(base)).learningRate(at: step)
+    }
+
+    /// A non-finite loss or gradient: restore the best weights so far (so the caller can still save
+    /// a good model) and explain what to change.
+    private func stopped(_ what: String) -> RNNError {
+        if let bestWeights { store.restore(bestWeights) }
+        return RNNError("\(what); training stopped. Lower --lr or set --clip-norm (the best weights so far are kept)")
+    }
+
+    /// The history as CSV (one row per epoch; metric columns sorted by name).
+    public func historyCSV() -> String {
+        let metricNames = Set(history.flatMap { $0.metrics.keys }).sorted()
+        var lines = [(["epoch", "train_loss", "validation_loss"] + metricNames
+                      + ["mean_gradient_norm", "max_gradient_norm", "learning_rate", "seconds", "tokens_per_second"]).joined(separator: ",")]
+        for record in history {
+            var fields = ["\(record.epoch)", "\(record.trainLoss)", record.validationLoss.map { "\($0)" } ?? ""]
+            fields += metricNames.map { record.metrics[$0].map { "\($0)" } ?? "" }
+            fields += ["\(record.meanGradientNorm)", "\(record.maxGradientNorm)", "\(record.learningRate)",
+                       "\(record.seconds)", "\(record.tokensPerSecond)"]
+            lines.append(fields.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A schedule behind an existential, so `WarmupSchedule` can wrap whichever the options chose.
+private struct AnySchedule: LearningRateSchedule {
+    let base: any LearningRateSchedule
+    init(_ base: any LearningRateSchedule) { self.base = base }
+    func learningRate(at step: Int) -> Float { base.learningRate(at: step) }
+}
