@@ -69,8 +69,14 @@ public struct JSONLinesReader: Sendable {
 
     private func labelString(_ value: Any, field: String, at location: String) throws -> String {
         if let string = value as? String { return string }
-        if let number = value as? NSNumber, !(value is Bool), let whole = Int(exactly: number.doubleValue) {
-            return String(whole)
+        if let number = value as? NSNumber {
+            // Foundation gives JSON true/false as NSNumber with type code "c"; those are not labels.
+            switch number.objCType.pointee {
+            case CChar(UInt8(ascii: "c")): break
+            case CChar(UInt8(ascii: "d")), CChar(UInt8(ascii: "f")):
+                if let whole = Int64(exactly: number.doubleValue) { return String(whole) }
+            default: return String(number.int64Value)
+            }
         }
         throw RNNError("\(location): field '\(field)' must be a string or a whole number")
     }
