@@ -10,7 +10,7 @@ public struct ClassFolderDataset: Equatable, Sendable {
 
     /// The class id of every example (its label's index in `classNames`).
     public var labelIndices: [Int] {
-        let index = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
+        let index = Dictionary(classNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         return examples.map { example in example.label.flatMap { index[$0] } ?? -1 }
     }
 }
@@ -69,6 +69,9 @@ public struct ClassFolderReader: Sendable {
         }
         let names: [String]
         if let classNames {
+            if let repeated = classNames.first(where: { name in classNames.filter { $0 == name }.count > 1 }) {
+                throw RNNError.invalidFile(root, "class '\(repeated)' is listed twice in classNames; list each class once")
+            }
             for name in classNames where FolderEntry.kind(of: root + "/" + name) != .folder {
                 throw RNNError.invalidFile(root, "has no class folder '\(name)'; the folders are: "
                     + (try listClassFolders().joined(separator: ", ")))

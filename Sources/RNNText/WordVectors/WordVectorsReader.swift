@@ -10,8 +10,9 @@ import RNNCore
 ///
 /// Fields are separated by single spaces (trailing spaces and CRLF line ends are tolerated); words
 /// cannot contain spaces. Every row must have the same dimension; a row that differs, a value that
-/// is not a finite number, or a bad word2vec header is one error naming the file and line. When a
-/// word appears twice, the first row wins.
+/// is not a finite number, or a bad word2vec header is one error naming the file and line (values
+/// are parsed, and so checked, only for the rows that are kept). When a word appears twice, the
+/// first row wins.
 public struct WordVectorsReader: Sendable {
     public enum Format: Sendable {
         /// GloVe: no header; the dimension is taken from the first row.

@@ -28,6 +28,8 @@ final class ClassFolderReaderTests: XCTestCase {
         XCTAssertEqual(dataset.examples.first?.label, "pos")
         assertRNNError(try ClassFolderReader(root: try datasetFixture("classes"), classNames: ["pos", "neutral"]).read(),
                        contains: ["no class folder 'neutral'", "neg, pos"])
+        assertRNNError(try ClassFolderReader(root: try datasetFixture("classes"), classNames: ["pos", "neg", "pos"]).read(),
+                       contains: ["class 'pos' is listed twice"])
     }
 
     func testStreamingMatchesRead() throws {
