@@ -51,6 +51,9 @@ struct AddedTokenMatcher: Sendable {
 
     /// Patterns by first scalar, longest first.
     private let patternsByFirst: [Unicode.Scalar: [Pattern]]
+    /// `startsASCII[c]`: some pattern starts with ASCII scalar `c`; skips most dictionary lookups.
+    private let startsASCII: [Bool]
+    private let anyStartsNonASCII: Bool
 
     /// `contents` overrides what is matched (the normalized form of a normalized token).
     init(_ tokens: [AddedToken], contents: (AddedToken) -> String = { $0.content }) {
@@ -62,6 +65,10 @@ struct AddedTokenMatcher: Sendable {
         }
         for key in byFirst.keys { byFirst[key]!.sort { $0.scalars.count > $1.scalars.count } }
         patternsByFirst = byFirst
+        var ascii = [Bool](repeating: false, count: 128)
+        for key in byFirst.keys where key.value < 128 { ascii[Int(key.value)] = true }
+        startsASCII = ascii
+        anyStartsNonASCII = byFirst.keys.contains { $0.value >= 128 }
     }
 
     var isEmpty: Bool { patternsByFirst.isEmpty }
@@ -74,6 +81,8 @@ struct AddedTokenMatcher: Sendable {
         var i = 0
         let n = text.count
         while i < n {
+            let v = text[i].value
+            if v < 128 ? !startsASCII[Int(v)] : !anyStartsNonASCII { i += 1; continue }
             guard let candidates = patternsByFirst[text[i]],
                   let pattern = candidates.first(where: { i + $0.scalars.count <= n && text[i..<i + $0.scalars.count].elementsEqual($0.scalars) })
             else { i += 1; continue }

@@ -1,3 +1,4 @@
+import Foundation
 import RNNCore
 
 /// The BPE model (GPT-2 style): a word starts as one symbol per scalar, then the pair of adjacent
@@ -14,10 +15,12 @@ public final class BPEModel: TokenizerModel {
     public let fuseUnk: Bool
     public let byteFallback: Bool
     public let ignoreMerges: Bool
-    /// (left id, right id) → (rank, merged id).
-    private let mergeTable: [UInt64: (rank: Int32, id: Int32)]
+    /// (left id, right id) → (rank, merged id), packed as `rank << 32 | id`.
+    private let mergeTable: IntegerHashTable
     /// Id of each single-scalar token (no prefix or suffix), the fast path of the first step.
-    private let scalarIds: [UInt32: Int32]
+    private let scalarIds: IntegerHashTable
+    /// Ids of words seen before; merging gives the same result every time.
+    private let cache = WordCache()
 
     public init(vocabulary: Vocabulary, merges: [(String, String)], unkToken: String? = nil,
                 continuingSubwordPrefix: String? = nil, endOfWordSuffix: String? = nil,
@@ -34,8 +37,7 @@ public final class BPEModel: TokenizerModel {
             throw RNNError("tokenizer.json: BPE unk_token '\(unkToken)' is not in the vocabulary")
         }
         let prefixLength = continuingSubwordPrefix?.unicodeScalars.count ?? 0
-        var table: [UInt64: (rank: Int32, id: Int32)] = [:]
-        table.reserveCapacity(merges.count)
+        var table = IntegerHashTable(minimumCapacity: merges.count)
         for (rank, (a, b)) in merges.enumerated() {
             guard let aId = vocabulary[a], let bId = vocabulary[b] else {
                 throw RNNError("tokenizer.json: BPE merge '\(a) \(b)' uses a token that is not in the vocabulary")
@@ -45,13 +47,13 @@ public final class BPEModel: TokenizerModel {
                 throw RNNError("tokenizer.json: BPE merge '\(a) \(b)' makes '\(merged)', which is not in the vocabulary")
             }
             let key = UInt64(aId) << 32 | UInt64(bId)
-            if table[key] == nil { table[key] = (Int32(rank), Int32(mergedId)) }
+            if table.value(for: key) == nil { table.set(UInt64(rank) << 32 | UInt64(mergedId), for: key) }
         }
         mergeTable = table
-        var scalarIds: [UInt32: Int32] = [:]
+        var scalarIds = IntegerHashTable()
         for (token, id) in vocabulary.ids {
             var it = token.unicodeScalars.makeIterator()
-            if let c = it.next(), it.next() == nil { scalarIds[c.value] = Int32(id) }
+            if let c = it.next(), it.next() == nil { scalarIds.set(UInt64(id), for: UInt64(c.value)) }
         }
         self.scalarIds = scalarIds
     }
@@ -93,9 +95,17 @@ public final class BPEModel: TokenizerModel {
     public func tokenize(_ word: [Unicode.Scalar], into ids: inout [Int]) {
         if word.isEmpty { return }
         if ignoreMerges, let id = vocabulary[word.string] { ids.append(id); return }
+        if let cached = cache.ids(for: word) {
+            for id in cached { ids.append(Int(id)) }
+            return
+        }
         var symbols = initialSymbols(word)
         mergeAll(&symbols)
-        for s in symbols where s.length > 0 { ids.append(Int(s.id)) }
+        var result: [Int32] = []
+        result.reserveCapacity(symbols.count)
+        for s in symbols where s.length > 0 { result.append(s.id) }
+        cache.store(result, for: word)
+        for id in result { ids.append(Int(id)) }
     }
 
     /// One symbol per scalar (unknown scalars: byte fallback, unk, or dropped), as HF's `merge_word`.
@@ -110,7 +120,7 @@ public final class BPEModel: TokenizerModel {
         for (i, c) in word.enumerated() {
             let id: Int32?
             if plain {
-                id = scalarIds[c.value]
+                id = scalarIds.value(for: UInt64(c.value)).map { Int32(truncatingIfNeeded: $0) }
             } else {
                 var s = String(c)
                 if i > 0, let prefix = continuingSubwordPrefix { s = prefix + s }
@@ -151,12 +161,19 @@ public final class BPEModel: TokenizerModel {
         return "<0x" + (hex.count == 1 ? "0" + hex : hex) + ">"
     }
 
+    /// The merge of adjacent symbols `a` and `b`, if listed.
+    @inline(__always)
+    private func merge(_ a: Int32, _ b: Int32) -> (rank: Int32, id: Int32)? {
+        guard let packed = mergeTable.value(for: UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))) else { return nil }
+        return (Int32(truncatingIfNeeded: packed >> 32), Int32(truncatingIfNeeded: packed & 0xFFFF_FFFF))
+    }
+
     /// Merges by (rank, position) through a binary min-heap; stale entries are skipped.
     private func mergeAll(_ symbols: inout [Symbol]) {
         guard symbols.count > 1 else { return }
         var heap = MergeHeap()
         for i in 0..<symbols.count - 1 {
-            if let m = mergeTable[UInt64(UInt32(symbols[i].id)) << 32 | UInt64(UInt32(symbols[i + 1].id))] {
+            if let m = merge(symbols[i].id, symbols[i + 1].id) {
                 heap.push(rank: m.rank, position: Int32(i), id: m.id)
             }
         }
@@ -165,7 +182,7 @@ public final class BPEModel: TokenizerModel {
             if symbols[pos].length == 0 || symbols[pos].next == -1 { continue }
             let nextPos = Int(symbols[pos].next)
             let right = symbols[nextPos]
-            guard let current = mergeTable[UInt64(UInt32(symbols[pos].id)) << 32 | UInt64(UInt32(right.id))],
+            guard let current = merge(symbols[pos].id, right.id),
                   current.id == top.id else { continue }
             symbols[pos].id = top.id
             symbols[pos].length += right.length
@@ -175,13 +192,13 @@ public final class BPEModel: TokenizerModel {
             let merged = symbols[pos]
             if merged.previous >= 0 {
                 let prev = symbols[Int(merged.previous)]
-                if let m = mergeTable[UInt64(UInt32(prev.id)) << 32 | UInt64(UInt32(merged.id))] {
+                if let m = merge(prev.id, merged.id) {
                     heap.push(rank: m.rank, position: merged.previous, id: m.id)
                 }
             }
             if merged.next >= 0 {
                 let next = symbols[Int(merged.next)]
-                if let m = mergeTable[UInt64(UInt32(merged.id)) << 32 | UInt64(UInt32(next.id))] {
+                if let m = merge(merged.id, next.id) {
                     heap.push(rank: m.rank, position: Int32(pos), id: m.id)
                 }
             }
@@ -236,5 +253,47 @@ private struct MergeHeap {
             }
         }
         return result
+    }
+}
+
+/// A bounded, thread-safe memo of word → ids. Words are found by a 64-bit hash of their
+/// scalars and compared in full, so a hash collision only costs a recomputation.
+final class WordCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots = IntegerHashTable(minimumCapacity: 1 << 16)
+    private var words: [[Unicode.Scalar]] = []
+    private var results: [[Int32]] = []
+    /// Entries kept at most; after that, new words are not remembered (as HuggingFace's cache).
+    let capacity: Int
+    /// Words longer than this are not cached.
+    let maxWordLength = 256
+
+    init(capacity: Int = 100_000) { self.capacity = capacity }
+
+    @inline(__always)
+    private static func hash(_ word: [Unicode.Scalar]) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for c in word { h = (h ^ UInt64(c.value)) &* 0x100_0000_01B3 }
+        return h
+    }
+
+    func ids(for word: [Unicode.Scalar]) -> [Int32]? {
+        guard word.count <= maxWordLength else { return nil }
+        let h = WordCache.hash(word)
+        lock.lock()
+        defer { lock.unlock() }
+        guard let index = slots.value(for: h), words[Int(index)] == word else { return nil }
+        return results[Int(index)]
+    }
+
+    func store(_ ids: [Int32], for word: [Unicode.Scalar]) {
+        guard word.count <= maxWordLength else { return }
+        let h = WordCache.hash(word)
+        lock.lock()
+        defer { lock.unlock() }
+        guard words.count < capacity, slots.value(for: h) == nil else { return }
+        slots.set(UInt64(words.count), for: h)
+        words.append(word)
+        results.append(ids)
     }
 }

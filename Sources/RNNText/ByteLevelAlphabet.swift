@@ -39,7 +39,12 @@ enum ByteLevelAlphabet {
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(text.count)
         for c in text {
-            for byte in UTF8.encode(c)! { out.append(scalarForByte[Int(byte)]) }
+            let v = c.value
+            if v < 0x80 {
+                out.append(scalarForByte[Int(v)])
+            } else {
+                for byte in UTF8.encode(c)! { out.append(scalarForByte[Int(byte)]) }
+            }
         }
         return out
     }

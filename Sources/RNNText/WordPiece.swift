@@ -1,9 +1,9 @@
 import RNNCore
 
 /// A prefix tree over Unicode scalars; each node may end a token. Transitions live in one
-/// dictionary keyed by (node, scalar), so a lookup allocates nothing.
+/// hash table keyed by (node, scalar), so a lookup allocates nothing.
 struct ScalarTrie: Sendable {
-    private var children: [UInt64: Int32] = [:]
+    private var children = IntegerHashTable()
     /// Token id ending at each node, or -1.
     private(set) var terminal: [Int32] = [-1]
 
@@ -16,12 +16,12 @@ struct ScalarTrie: Sendable {
         var node = ScalarTrie.root
         for c in scalars {
             let k = ScalarTrie.key(node, c)
-            if let next = children[k] {
-                node = next
+            if let next = children.value(for: k) {
+                node = Int32(next)
             } else {
                 let next = Int32(terminal.count)
                 terminal.append(-1)
-                children[k] = next
+                children.set(UInt64(next), for: k)
                 node = next
             }
         }
@@ -29,7 +29,9 @@ struct ScalarTrie: Sendable {
     }
 
     @inline(__always)
-    func child(_ node: Int32, _ c: Unicode.Scalar) -> Int32? { children[ScalarTrie.key(node, c)] }
+    func child(_ node: Int32, _ c: Unicode.Scalar) -> Int32? {
+        children.value(for: ScalarTrie.key(node, c)).map { Int32(truncatingIfNeeded: $0) }
+    }
 
     /// The longest token starting at `start`: its id and end index, or nil.
     @inline(__always)

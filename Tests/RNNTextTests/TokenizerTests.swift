@@ -55,3 +55,35 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(matched, total)
     }
 }
+
+/// Encoding speed on the 25,000 IMDB training reviews (release builds only; large data from `../shared`).
+final class TokenizerSpeedTests: XCTestCase {
+    func testEncodesIMDBReviewsQuickly() throws {
+        #if DEBUG
+        throw XCTSkip("speed is measured in release builds: swift test -c release -Xswiftc -enable-testing --filter TokenizerSpeedTests")
+        #else
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let imdb = root.deletingLastPathComponent().appendingPathComponent("shared/data/aclImdb/train")
+        guard FileManager.default.fileExists(atPath: imdb.path) else {
+            throw XCTSkip("IMDB reviews not found at \(imdb.path); skipping the speed test")
+        }
+        var texts: [String] = []
+        for label in ["pos", "neg"] {
+            let folder = imdb.appendingPathComponent(label)
+            for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".txt") {
+                texts.append(try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8))
+            }
+        }
+        let folder = try fixturesDirectory().appendingPathComponent("hf-tokenizers")
+        for name in ["wordpiece-uncased-8k", "bytelevel-bpe-8k"] {
+            let tokenizer = try Tokenizer(contentsOf: folder.appendingPathComponent(name + ".tokenizer.json").path)
+            let start = Date()
+            var tokenCount = 0
+            for text in texts { tokenCount += tokenizer.encode(text).ids.count }
+            let seconds = Date().timeIntervalSince(start)
+            print("tokenizer speed: \(name): \(texts.count) reviews, \(tokenCount) tokens in \(String(format: "%.2f", seconds)) s = \(Int(Double(texts.count) / seconds)) texts/s")
+            if name.hasPrefix("wordpiece") { XCTAssertLessThan(seconds, 5, "WordPiece encoding of the IMDB reviews should take well under 5 s") }
+        }
+        #endif
+    }
+}
