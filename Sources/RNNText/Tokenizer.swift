@@ -17,7 +17,7 @@ public struct Tokenizer: Sendable {
     /// Added tokens in id order. Set them with `init` so the matchers stay in step.
     public private(set) var addedTokens: [AddedToken]
 
-    private var rawMatcher: AddedTokenMatcher
+    private(set) var rawMatcher: AddedTokenMatcher
     private var normalizedMatcher: AddedTokenMatcher
     private var addedById: [Int: AddedToken]
     private var addedByContent: [String: AddedToken]
