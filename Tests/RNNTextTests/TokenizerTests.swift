@@ -87,3 +87,78 @@ final class TokenizerSpeedTests: XCTestCase {
         #endif
     }
 }
+
+final class TokenizerRoundTripTests: XCTestCase {
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rnntext-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    /// Saving and loading a fixture keeps every component and every encoding.
+    func testSaveAndReloadFixturesEncodeIdentically() throws {
+        let folder = try fixturesDirectory().appendingPathComponent("hf-tokenizers")
+        let dir = try temporaryDirectory()
+        for name in ["wordpiece-uncased-8k", "bytelevel-bpe-8k"] {
+            let original = try Tokenizer(contentsOf: folder.appendingPathComponent(name + ".tokenizer.json").path)
+            let path = dir.appendingPathComponent(name + ".json").path
+            try original.save(to: path)
+            let reloaded = try Tokenizer(contentsOf: path)
+            XCTAssertEqual(reloaded.json, original.json)
+            XCTAssertEqual(reloaded.vocabSize, original.vocabSize)
+            for case_ in try ExpectedEncoding.load(folder.appendingPathComponent(name + ".expected.jsonl")).prefix(20) {
+                XCTAssertEqual(reloaded.encode(case_.text).ids, case_.ids)
+            }
+        }
+    }
+
+    func testVocabularyQueriesSpecialTokensAndDecodeOptions() throws {
+        let folder = try fixturesDirectory().appendingPathComponent("hf-tokenizers")
+        let bert = try Tokenizer(contentsOf: folder.appendingPathComponent("wordpiece-uncased-8k.tokenizer.json").path)
+        XCTAssertEqual(bert.vocabSize, 8000)
+        XCTAssertEqual(bert.tokenToId("[CLS]"), 2)
+        XCTAssertEqual(bert.idToToken(3), "[SEP]")
+        XCTAssertNil(bert.idToToken(99_999))
+        let e = bert.encode("Hello [MASK] world", addSpecialTokens: false)
+        XCTAssertEqual(e.tokens.count(where: { $0 == "[MASK]" }), 1, "special tokens in the text are matched whole")
+        XCTAssertFalse(e.tokens.contains("[CLS]"))
+        XCTAssertEqual(bert.decode(bert.encode("hi there").ids, skipSpecialTokens: false), "[CLS] hi there [SEP]")
+        let pair = bert.encode("a b", pair: "c")
+        XCTAssertEqual(pair.tokens, ["a", "b", "c"], "this fixture's pair template is `$A $B:1`, without special tokens")
+        XCTAssertEqual(pair.typeIds, [0, 0, 1])
+    }
+
+    func testBatchEncodingPadsAndTruncates() throws {
+        let folder = try fixturesDirectory().appendingPathComponent("hf-tokenizers")
+        var bert = try Tokenizer(contentsOf: folder.appendingPathComponent("wordpiece-uncased-8k.tokenizer.json").path)
+        bert.truncation = Truncation(maxLength: 6)
+        bert.padding = Padding(strategy: .batchLongest, padId: 0, padToken: "[PAD]")
+        let batch = bert.encodeBatch(["a good movie", "this is a long review of a very long movie", ""])
+        XCTAssertEqual(batch.map(\.count), [6, 6, 6])
+        XCTAssertEqual(batch[1].tokens.first, "[CLS]")
+        XCTAssertEqual(batch[1].tokens.last, "[SEP]", "truncation leaves room for the special tokens")
+        XCTAssertEqual(batch[2].attentionMask, [1, 1, 0, 0, 0, 0])
+        XCTAssertEqual(Array(batch[0].ids.prefix(5)), bert.encode("a good movie").ids, "a single encoding is padded to its own length")
+    }
+
+    func testBadFilesGiveOneLineErrors() throws {
+        let dir = try temporaryDirectory()
+        XCTAssertThrowsError(try Tokenizer(contentsOf: dir.appendingPathComponent("missing.json").path)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("missing.json: cannot read tokenizer file (missing or unreadable)"), "\(error)")
+        }
+        let bad = dir.appendingPathComponent("bad.json").path
+        try AtomicFile.write("{\"version\": \"1.0\", \"model\": {\"type\": \"Unigram\", \"vocab\": []}}", to: bad)
+        XCTAssertThrowsError(try Tokenizer(contentsOf: bad)) { error in
+            XCTAssertEqual("\(error)", "\(bad): unsupported model 'Unigram'")
+            XCTAssertFalse("\(error)".contains("\n"))
+        }
+        try AtomicFile.write("{\"model\": ", to: bad)
+        XCTAssertThrowsError(try Tokenizer(contentsOf: bad)) { error in
+            XCTAssertEqual("\(error)", "\(bad): invalid JSON at byte 10: unexpected end of input")
+        }
+        XCTAssertThrowsError(try Tokenizer(json: .object([("version", .string("2.0"))]))) { error in
+            XCTAssertEqual("\(error)", "tokenizer.json: unsupported version '2.0' (expected 1.0)")
+        }
+    }
+}
