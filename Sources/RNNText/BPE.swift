@@ -36,13 +36,12 @@ public final class BPEModel: TokenizerModel {
         if let unkToken, vocabulary[unkToken] == nil {
             throw RNNError("tokenizer.json: BPE unk_token '\(unkToken)' is not in the vocabulary")
         }
-        let prefixLength = continuingSubwordPrefix?.unicodeScalars.count ?? 0
         var table = IntegerHashTable(minimumCapacity: merges.count)
         for (rank, (a, b)) in merges.enumerated() {
             guard let aId = vocabulary[a], let bId = vocabulary[b] else {
                 throw RNNError("tokenizer.json: BPE merge '\(a) \(b)' uses a token that is not in the vocabulary")
             }
-            let merged = a + String(String.UnicodeScalarView(b.unicodeScalars.dropFirst(b.hasPrefix(continuingSubwordPrefix ?? "\u{0}") ? prefixLength : 0)))
+            let merged = a + (continuingSubwordPrefix.flatMap { b.removingScalarPrefix($0) } ?? b)
             guard let mergedId = vocabulary[merged] else {
                 throw RNNError("tokenizer.json: BPE merge '\(a) \(b)' makes '\(merged)', which is not in the vocabulary")
             }

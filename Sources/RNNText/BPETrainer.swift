@@ -81,7 +81,7 @@ public struct BPETrainer: Sendable {
             if current < max(minFrequency, 1) { break }
             let a = Int32(truncatingIfNeeded: top.pair >> 32), b = Int32(truncatingIfNeeded: top.pair & 0xFFFF_FFFF)
             let left = tokens[Int(a)], right = tokens[Int(b)]
-            let rightPart = !prefix.isEmpty && right.hasPrefix(prefix) ? String(right.dropFirst(prefix.count)) : right
+            let rightPart = prefix.isEmpty ? right : right.removingScalarPrefix(prefix) ?? right
             let merged = add(left + rightPart)
             merges.append((left, right))
             var touched = Set<UInt64>()

@@ -26,7 +26,7 @@ public indirect enum Decoder: Equatable, Sendable {
             return tokens.enumerated().map { i, token in
                 var t = token
                 if i != 0 {
-                    t = token.hasPrefix(prefix) ? String(token.dropFirst(prefix.count)) : " " + token
+                    t = token.removingScalarPrefix(prefix) ?? " " + token
                 }
                 return cleanup ? Decoder.cleanup(t) : t
             }
@@ -105,6 +105,17 @@ public indirect enum Decoder: Equatable, Sendable {
 }
 
 extension String {
+    /// The string without `prefix`, compared by Unicode scalars as Rust's `strip_prefix` does
+    /// (`"##🏽"` starts with `"##"` although its second character is `#🏽`); nil if absent.
+    func removingScalarPrefix(_ prefix: String) -> String? {
+        var rest = unicodeScalars[...]
+        for c in prefix.unicodeScalars {
+            guard rest.first == c else { return nil }
+            rest = rest.dropFirst()
+        }
+        return String(String.UnicodeScalarView(rest))
+    }
+
     /// Every non-overlapping occurrence of `target` (by Unicode scalars, left to right) replaced.
     func replacingAll(_ target: String, with replacement: String) -> String {
         let t = Array(target.unicodeScalars)

@@ -32,3 +32,13 @@ final class DecodersTests: XCTestCase {
         }
     }
 }
+
+final class ScalarPrefixTests: XCTestCase {
+    func testPrefixIsComparedByScalarsNotCharacters() {
+        // "#" + U+1F3FD (an emoji modifier) is one Character, so String.hasPrefix("##") is false.
+        XCTAssertFalse("##🏽".hasPrefix("##"))
+        XCTAssertEqual("##🏽".removingScalarPrefix("##"), "🏽")
+        XCTAssertNil("#a".removingScalarPrefix("##"))
+        XCTAssertEqual(Decoder.wordPiece(prefix: "##", cleanup: true).decode(["👍", "##🏽"]), "👍🏽")
+    }
+}
