@@ -144,8 +144,8 @@ public struct Tokenizer: Sendable {
         var a = a, b = b
         if let truncation {
             let reserved = addSpecialTokens ? (postProcessor?.addedTokenCount(pair: b != nil) ?? 0) : 0
-            // Only OnlyFirst/OnlySecond can fail (one text alone too long); the Python library then
-            // leaves the encoding untruncated, and so do we.
+            // Only OnlyFirst/OnlySecond can fail (the other text alone is too long). The Python
+            // library raises an error there; `encode` does not throw, so the texts stay untruncated.
             try? truncation.apply(&a, &b, reserved: reserved)
         }
         if let postProcessor { return postProcessor.process(a, b, addSpecialTokens: addSpecialTokens) }
