@@ -2,7 +2,7 @@
 // swift-rnn: recurrent neural networks in Swift.
 //
 // Module graph (each imports only downward):
-//   rnn (CLI) -> RNNText, RNN -> RNNCore -> CBLAS (Linux: OpenBLAS via pkg-config) | Accelerate (macOS)
+//   rnn (CLI) -> RNNTasks -> RNNText, RNN -> RNNCore -> CBLAS (Linux: OpenBLAS via pkg-config) | Accelerate (macOS)
 import PackageDescription
 
 // Hot elementwise loops (gate arithmetic) need a CPU target to vectorize well: built for the
@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "RNNCore", targets: ["RNNCore"]),
         .library(name: "RNN", targets: ["RNN"]),
         .library(name: "RNNText", targets: ["RNNText"]),
+        .library(name: "RNNTasks", targets: ["RNNTasks"]),
         .executable(name: "rnn", targets: ["rnn"]),
     ],
     dependencies: [
@@ -47,10 +48,11 @@ let package = Package(
         ),
         .target(name: "RNN", dependencies: ["RNNCore"], swiftSettings: optimizedSettings),
         .target(name: "RNNText", dependencies: ["RNNCore"], swiftSettings: optimizedSettings),
+        .target(name: "RNNTasks", dependencies: ["RNN", "RNNText"], swiftSettings: optimizedSettings),
         .executableTarget(
             name: "rnn",
             dependencies: [
-                "RNN", "RNNText",
+                "RNN", "RNNText", "RNNTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimizedSettings
@@ -60,6 +62,8 @@ let package = Package(
         .testTarget(name: "RNNTests", dependencies: ["RNN"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RNNTextTests", dependencies: ["RNNText"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "RNNTasksTests", dependencies: ["RNNTasks"],
                     resources: [.copy("Fixtures")]),
     ]
 )

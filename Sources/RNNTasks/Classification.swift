@@ -1,0 +1,261 @@
+import Foundation
+import RNN
+import RNNCore
+import RNNText
+
+/// Everything `rnn classify train` takes besides the data: model shape, text handling, training.
+public struct ClassifierTrainingOptions: Sendable {
+    public var cell: CellType = .gru
+    public var layers = 1
+    public var hiddenSize = 128
+    public var bidirectional = true
+    public var pooling: PoolingMode = .mean
+    public var embeddingDimension = 128
+    public var tokenizer: TokenizerChoice = .word
+    public var vocabularySize = 20_000
+    public var minFrequency = 2
+    /// Keep at most this many tokens of each text.
+    public var maxLength = 400
+    public var truncation: TruncationSide = .tail
+    public var dropout: Float = 0.3
+    public var batchSize = 64
+    public var validationSplit = 0.1
+    public var seed: UInt64 = 1
+    /// GloVe / word2vec text file to initialise the embedding.
+    public var wordVectors: String?
+    public var freezeEmbeddings = false
+    public var training = TrainingOptions()
+
+    public init() {
+        training.epochs = 3
+        training.learningRate = 2e-3
+        training.clipNorm = 5
+    }
+}
+
+/// A trained classifier with its tokenizer: what a model directory holds, ready to use.
+public final class TrainedClassifier {
+    public let model: TextClassifier
+    public let tokenizer: Tokenizer
+    public let configFile: ModelConfigFile<ClassifierConfig>
+    public let maxLength: Int
+    public let truncation: TruncationSide
+
+    init(model: TextClassifier, tokenizer: Tokenizer, configFile: ModelConfigFile<ClassifierConfig>) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.configFile = configFile
+        self.maxLength = Int(configFile.training["max_length"] ?? "") ?? 400
+        self.truncation = TruncationSide(rawValue: configFile.training["truncation"] ?? "") ?? .tail
+    }
+
+    public var labels: [String] { model.config.labels }
+
+    /// Loads a classifier model directory (`config.json`, `model.safetensors`, `tokenizer.json`).
+    public static func load(from path: String) throws -> TrainedClassifier {
+        let file = try ModelDirectory.config(at: path, task: "classify", as: ClassifierConfig.self)
+        _ = try ModelDirectory.file(ModelDirectory.tokenizerFile, in: path)  // a clear error when missing
+        let tokenizer = try Tokenizer(contentsOf: path + "/" + ModelDirectory.tokenizerFile)
+        guard tokenizer.vocabSize <= file.model.vocabularySize else {
+            throw RNNError.invalidFile(path, "tokenizer.json has \(tokenizer.vocabSize) tokens but the model only \(file.model.vocabularySize): they do not belong together")
+        }
+        var generator = SeededGenerator(seed: 0)
+        let model = try TextClassifier(file.model, generator: &generator)
+        try ModelDirectory.loadWeights(into: model.store, from: path)
+        return TrainedClassifier(model: model, tokenizer: tokenizer, configFile: file)
+    }
+
+    /// Token ids of a text, truncated as in training; never empty (an empty text is one `[UNK]`).
+    public func encode(_ text: String) -> [Int32] {
+        let ids = truncate(tokenizer.encode(text).ids, maxLength: maxLength, keep: truncation)
+        if ids.isEmpty { return [Int32(tokenizer.tokenToId("[UNK]") ?? 1)] }
+        return ids.map { Int32($0) }
+    }
+
+    /// Label and its probability for each text, in batches.
+    public func predict(_ texts: [String], batchSize: Int = 64) throws -> [(label: String, probability: Double, probabilities: [Double])] {
+        var results: [(String, Double, [Double])] = []
+        for start in stride(from: 0, to: texts.count, by: batchSize) {
+            let part = texts[start..<min(start + batchSize, texts.count)]
+            let batch = try TokenBatch(sequences: part.map(encode), padding: Int32(model.config.paddingId))
+            for probabilities in try model.probabilities(batch) {
+                let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+                results.append((labels[best], Double(probabilities[best]), probabilities.map(Double.init)))
+            }
+        }
+        return results
+    }
+
+    /// Metrics on labelled texts; `labelNames[i]` must be one of the model's labels.
+    public func evaluate(texts: [String], labelNames: [String], batchSize: Int = 64) throws -> ClassificationReport {
+        let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+        let labelIndices = try labelNames.map { name -> Int in
+            guard let id = index[name] else {
+                throw RNNError("label '\(name)' is not one the model knows (\(labels.joined(separator: ", ")))")
+            }
+            return id
+        }
+        let sequences = texts.map(encode)
+        var generator = SeededGenerator(seed: 0)
+        let order = makeBatches(lengths: sequences.map(\.count), batchSize: batchSize, shuffle: false, bucketing: true, generator: &generator)
+        let batches = try order.map { indices in
+            (try TokenBatch(sequences: indices.map { sequences[$0] }, padding: Int32(model.config.paddingId), indices: indices),
+             indices.map { labelIndices[$0] })
+        }
+        let (loss, confusion) = try model.evaluate(batches)
+        return ClassificationReport(labels: labels, confusion: confusion, loss: loss)
+    }
+}
+
+/// Accuracy, precision, recall, F1 and the confusion matrix of a labelled evaluation.
+public struct ClassificationReport: Sendable {
+    public var labels: [String]
+    public var confusion: ConfusionMatrix
+    public var loss: Double
+
+    /// For two classes the positive class is the second label (e.g. `pos` of neg/pos); for more,
+    /// precision, recall and F1 are macro averages.
+    public var precision: Double { labels.count == 2 ? confusion.precision(of: 1) : confusion.macroPrecision }
+    public var recall: Double { labels.count == 2 ? confusion.recall(of: 1) : confusion.macroRecall }
+    public var f1: Double { labels.count == 2 ? confusion.f1(of: 1) : confusion.macroF1 }
+    public var accuracy: Double { confusion.accuracy }
+    public var examples: Int { confusion.total }
+
+    public var metrics: [String: Double] {
+        ["accuracy": accuracy, "precision": precision, "recall": recall, "f1": f1, "loss": loss]
+    }
+}
+
+/// What training produced, besides the saved directory.
+public struct ClassifierTrainingResult: Sendable {
+    public var history: [EpochRecord]
+    public var validation: ClassificationReport?
+    public var trainingExamples: Int
+    public var validationExamples: Int
+    public var seconds: Double
+    public var summary: ModelSummary
+}
+
+/// `rnn classify train`: read, tokenize, split, train, validate, save.
+public enum ClassificationTraining {
+    public static func train(source: TextSource, options: ClassifierTrainingOptions, output: String,
+                             log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
+                             writtenBy: String) throws -> ClassifierTrainingResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        try options.training.validate()
+        guard options.batchSize >= 1 else { throw RNNError("--batch-size must be at least 1") }
+        guard options.maxLength >= 1 else { throw RNNError("--max-length must be at least 1") }
+        guard options.vocabularySize >= 4 else { throw RNNError("--vocab-size must be at least 4") }
+
+        let (texts, labels, classNames) = try source.labelledExamples()
+        var generator = SeededGenerator(seed: options.seed)
+        let split = try validationSplit(count: texts.count, fraction: options.validationSplit, labels: labels, generator: &generator)
+        log("read \(texts.count) examples in \(classNames.count) classes (\(classNames.joined(separator: ", "))) from \(source.path); "
+            + "\(split.training.count) for training, \(split.validation.count) for validation")
+
+        let tokenizer = try options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
+                                                   minFrequency: options.minFrequency)
+        let sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
+        let meanLength = Double(sequences.reduce(0) { $0 + $1.count }) / Double(max(sequences.count, 1))
+        log("tokenizer \(options.tokenizer): \(tokenizer.vocabSize) tokens; mean length \(String(format: "%.0f", meanLength)) tokens after truncation to \(options.maxLength) (\(elapsed().formatted1) s)")
+
+        var recurrent = RecurrentConfig(cell: options.cell, inputSize: options.embeddingDimension, hiddenSize: options.hiddenSize,
+                                        layers: options.layers, bidirectional: options.bidirectional,
+                                        dropout: options.layers > 1 ? options.dropout : 0)
+        if options.cell == .lstm { recurrent.forgetBias = 1 }
+        let config = ClassifierConfig(vocabularySize: tokenizer.vocabSize, embeddingDimension: options.embeddingDimension,
+                                      paddingId: tokenizer.paddingId, recurrent: recurrent, pooling: options.pooling,
+                                      dropout: options.dropout, labels: classNames)
+        let model = try TextClassifier(config, generator: &generator)
+        if let path = options.wordVectors {
+            let coverage = try initializeEmbedding(model.embedding, tokenizer: tokenizer, vectorsPath: path)
+            log("word vectors \(path): \(String(format: "%.1f", coverage * 100))% of the vocabulary covered")
+        }
+        model.embedding.isFrozen = options.freezeEmbeddings
+
+        let batchesOf = { (indices: [Int], shuffle: Bool, generator: inout SeededGenerator) throws -> [(batch: TokenBatch, labels: [Int])] in
+            let order = makeBatches(lengths: indices.map { sequences[$0].count }, batchSize: options.batchSize, shuffle: shuffle,
+                                    bucketing: true, generator: &generator)
+            return try order.map { positions in
+                let examples = positions.map { indices[$0] }
+                return (try TokenBatch(sequences: examples.map { sequences[$0] }, padding: Int32(config.paddingId), indices: examples),
+                        examples.map { labels[$0] })
+            }
+        }
+        let validationBatches = try batchesOf(split.validation, false, &generator)
+        let trainer = try Trainer(store: model.store, options: options.training)
+        let history = try trainer.fit(
+            batches: { _ in try batchesOf(split.training, true, &generator) },
+            step: { try model.trainStep($0.batch, labels: $0.labels, generator: &generator) },
+            validate: validationBatches.isEmpty ? nil : {
+                let (loss, confusion) = try model.evaluate(validationBatches)
+                return ValidationResult(loss: loss, metrics: ["accuracy": confusion.accuracy])
+            },
+            monitor: "accuracy", higherIsBetter: true, onEvent: onEvent)
+
+        var report: ClassificationReport?
+        if !validationBatches.isEmpty {
+            let (loss, confusion) = try model.evaluate(validationBatches)
+            report = ClassificationReport(labels: classNames, confusion: confusion, loss: loss)
+        }
+        let seconds = elapsed()
+        let trainingRecord: [String: String] = [
+            "data": source.path, "tokenizer": options.tokenizer.description, "max_length": "\(options.maxLength)",
+            "truncation": options.truncation.rawValue, "batch_size": "\(options.batchSize)", "epochs": "\(options.training.epochs)",
+            "optimizer": options.training.optimizer.rawValue, "learning_rate": "\(options.training.learningRate)",
+            "validation_split": "\(options.validationSplit)", "seed": "\(options.seed)",
+            "clip_norm": options.training.clipNorm.map { "\($0)" } ?? "none",
+            "training_examples": "\(split.training.count)", "validation_examples": "\(split.validation.count)",
+            "best_epoch": trainer.best.map { "\($0.epoch)" } ?? "last",
+        ]
+        var metrics = report.map { $0.metrics.mapKeys { "validation_" + $0 } } ?? [:]
+        metrics["training_seconds"] = seconds
+        let file = ModelConfigFile(task: "classify", model: config, training: trainingRecord, metrics: metrics, writtenBy: writtenBy)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try ModelDirectory.save(file, store: model.store, extraFiles: [
+            ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
+            "history.json": try encoder.encode(history),
+            "history.csv": Data(trainer.historyCSV().utf8),
+        ], to: output)
+        return ClassifierTrainingResult(history: history, validation: report, trainingExamples: split.training.count,
+                                        validationExamples: split.validation.count, seconds: seconds, summary: model.summary())
+    }
+
+    /// Encodes every text, truncated; an empty result becomes one `[UNK]`.
+    static func encodeAll(_ texts: [String], tokenizer: Tokenizer, maxLength: Int, truncation: TruncationSide) throws -> [[Int32]] {
+        let unknown = Int32(tokenizer.tokenToId("[UNK]") ?? 1)
+        return texts.map { text in
+            let ids = truncate(tokenizer.encode(text).ids, maxLength: maxLength, keep: truncation)
+            return ids.isEmpty ? [unknown] : ids.map { Int32($0) }
+        }
+    }
+
+    /// Copies matching word vectors into the embedding; returns the vocabulary coverage.
+    static func initializeEmbedding(_ embedding: Embedding, tokenizer: Tokenizer, vectorsPath: String) throws -> Double {
+        let tokens = (0..<tokenizer.vocabSize).map { tokenizer.idToToken($0) ?? "" }
+        let vectors = try WordVectorsReader(path: vectorsPath, vocabulary: tokens).read()
+        guard vectors.dimension == embedding.dimension else {
+            throw RNNError.invalidFile(vectorsPath, "vectors have \(vectors.dimension) dimensions; set --embedding-dim \(vectors.dimension)")
+        }
+        let match = vectors.match(vocabulary: tokens)
+        var rows: [Int: [Float]] = [:]
+        let missing = Set(match.missingIDs)
+        for id in 0..<tokens.count where !missing.contains(id) && id != embedding.paddingIndex {
+            rows[id] = match.vectors[id]
+        }
+        try embedding.setVectors(rows)
+        return match.coverage
+    }
+}
+
+extension Double {
+    var formatted1: String { String(format: "%.1f", self) }
+}
+
+extension Dictionary {
+    func mapKeys<NewKey: Hashable>(_ transform: (Key) -> NewKey) -> [NewKey: Value] {
+        Dictionary<NewKey, Value>(uniqueKeysWithValues: map { (transform($0.key), $0.value) })
+    }
+}
