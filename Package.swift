@@ -55,6 +55,7 @@ let package = Package(
                 "RNN", "RNNText", "RNNTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            resources: [.copy("Resources")],
             swiftSettings: optimizedSettings
         ),
         .testTarget(name: "RNNCoreTests", dependencies: ["RNNCore"],

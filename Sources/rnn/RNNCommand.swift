@@ -10,12 +10,19 @@ struct RNNCommand: ParsableCommand {
         commandName: "rnn",
         abstract: "Recurrent neural networks in Swift: train, evaluate and use RNN, LSTM and GRU models.",
         version: swiftRNNVersion,
-        subcommands: [ClassifyCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self]
+        subcommands: [DemoCommand.self, ClassifyCommand.self, SummaryCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self]
     )
 }
 
 /// The version written into every model's config.json.
 let swiftRNNVersion = "0.1.0"
+
+/// Prints a line to standard output and flushes it, so results interleave correctly with the
+/// progress lines on standard error.
+func say(_ line: String) {
+    print(line)
+    fflush(nil)  // all C streams; `stdout` itself is not concurrency-safe to name
+}
 
 /// Runs `body`; a library error becomes one line on standard error and exit status 1,
 /// never a stack trace.
