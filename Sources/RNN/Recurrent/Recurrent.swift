@@ -113,6 +113,18 @@ public final class Recurrent {
         return RecurrentState(hidden: Tensor(shape: shape), cell: config.cell == .lstm ? Tensor(shape: shape) : nil)
     }
 
+    /// Turns on recording of ‖∂L/∂h_t‖ per step in backward (see `stateGradientNorms`).
+    public var recordsStateGradientNorms: Bool {
+        get { runners[0][0].recordsStateGradientNorms }
+        set { for layer in runners { for runner in layer { runner.recordsStateGradientNorms = newValue } } }
+    }
+
+    /// ‖∂L/∂h_t‖ for t = 0 … T−1 (L2 over the batch) from the last backward, for one layer and
+    /// direction; empty unless `recordsStateGradientNorms` was on.
+    public func stateGradientNorms(layer: Int = 0, direction: Int = 0) -> [Float] {
+        runners[layer][direction].stateGradientNorms
+    }
+
     /// Forgets the state carried between batches by a stateful layer.
     public func resetState() { carriedState = nil }
 
@@ -363,6 +375,8 @@ protocol DirectionRunning: AnyObject {
                   initialCellGradient: UnsafeMutablePointer<Float>?)
     func outputState(step t: Int) -> UnsafePointer<Float>
     func produced(row: Int, step t: Int) -> Bool
+    var recordsStateGradientNorms: Bool { get set }
+    var stateGradientNorms: [Float] { get }
     var finalHidden: UnsafePointer<Float> { get }
     var finalCell: UnsafePointer<Float> { get }
 }

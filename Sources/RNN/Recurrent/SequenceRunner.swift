@@ -38,6 +38,10 @@ final class SequenceRunner<Cell: RecurrentCell> {
     private let gateGradH = FloatBuffer()     // (T, B, G·H), GRU only
     private let dh = FloatBuffer(), dhPrev = FloatBuffer()  // (B, H)
     private let dc = FloatBuffer(), dcPrev = FloatBuffer()  // (B, H)
+    /// When set, backward records ‖∂L/∂h_t‖ (L2 over the batch) for every step t, in time order:
+    /// the vanishing/exploding-gradient diagnostic.
+    var recordsStateGradientNorms = false
+    private(set) var stateGradientNorms: [Float] = []
 
     var gateWidth: Int { cell.gateCount * hiddenSize }
 
@@ -155,6 +159,9 @@ final class SequenceRunner<Cell: RecurrentCell> {
         let stateBase = states.pointer, cellBase = cells.pointer
         let cacheStride = rows * cell.cacheWidth * H
         let weightHHValues = store.values(of: weightHH)
+        if recordsStateGradientNorms {
+            stateGradientNorms = [Float](repeating: 0, count: steps)
+        }
 
         for step in 0..<steps {
             let t = reverse ? step : steps - 1 - step  // the forward order, backwards
@@ -164,6 +171,11 @@ final class SequenceRunner<Cell: RecurrentCell> {
                     let target = delta + row * H
                     for j in 0..<H { target[j] += source[j] }
                 }
+            }
+            if recordsStateGradientNorms {
+                var sum: Float = 0
+                for index in 0..<stateSize { sum += delta[index] * delta[index] }
+                stateGradientNorms[t] = sum.squareRoot()
             }
             let hPrev = stateBase + previousSlot(t) * stateSize, hOut = stateBase + outputSlot(t) * stateSize
             let cPrev = cell.hasCellState ? cellBase + previousSlot(t) * stateSize : cellBase
