@@ -49,6 +49,17 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 
+    /// The full state, e.g. for a checkpoint: `SeededGenerator(state:)` continues the same sequence.
+    public var stateWords: [UInt64] { [state.0, state.1, state.2, state.3] }
+
+    /// Continues a sequence from `stateWords`.
+    public init(state words: [UInt64]) throws {
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else {
+            throw RNNError("random generator state must be 4 words, not all zero")
+        }
+        state = (words[0], words[1], words[2], words[3])
+    }
+
     /// An independent generator derived from this one (for a layer, a worker, an epoch).
     public mutating func split() -> SeededGenerator {
         SeededGenerator(seed: next())

@@ -24,6 +24,9 @@ public struct ClassifierTrainingOptions: Sendable {
     /// GloVe / word2vec text file to initialise the embedding.
     public var wordVectors: String?
     public var freezeEmbeddings = false
+    /// Continue from `OUT/checkpoint` (written after every epoch) instead of starting afresh; the
+    /// data, seed and options must be those of the interrupted run (`--epochs` may be larger).
+    public var resume = false
     public var training = TrainingOptions()
 
     public init() {
@@ -154,8 +157,10 @@ public enum ClassificationTraining {
         log("read \(texts.count) examples in \(classNames.count) classes (\(classNames.joined(separator: ", "))) from \(source.path); "
             + "\(split.training.count) for training, \(split.validation.count) for validation")
 
-        let tokenizer = try options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
-                                                   minFrequency: options.minFrequency)
+        let tokenizer = options.resume
+            ? try Tokenizer(contentsOf: Checkpoint.directory(in: output).map { $0 + "/tokenizer.json" } ?? output + "/checkpoint/tokenizer.json")
+            : try options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
+                                         minFrequency: options.minFrequency)
         let sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
         let meanLength = Double(sequences.reduce(0) { $0 + $1.count }) / Double(max(sequences.count, 1))
         log("tokenizer \(options.tokenizer): \(tokenizer.vocabSize) tokens; mean length \(String(format: "%.0f", meanLength)) tokens after truncation to \(options.maxLength) (\(elapsed().formatted1) s)")
@@ -185,6 +190,20 @@ public enum ClassificationTraining {
         }
         let validationBatches = try batchesOf(split.validation, false, &generator)
         let trainer = try Trainer(store: model.store, options: options.training)
+        if options.resume {
+            let savedConfig = try JSONDecoder().decode(ClassifierConfig.self, from: Checkpoint.file("classifier.json", in: output))
+            guard savedConfig == config else {
+                throw RNNError.invalidFile(output, "the checkpoint was made with other model options; resume with the options of the interrupted run")
+            }
+            let (state, bestWeights) = try Checkpoint.load(from: output, store: model.store, optimizer: trainer.optimizer)
+            try trainer.resume(from: state, bestWeights: bestWeights)
+            generator = try SeededGenerator(state: state.generatorState)
+            log("resuming after epoch \(state.completedEpochs) of \(options.training.epochs)")
+        }
+        let checkpointFiles: [String: Data] = [
+            "classifier.json": try JSONEncoder().encode(config),
+            "tokenizer.json": try tokenizer.jsonData(),
+        ]
         let history = try trainer.fit(
             batches: { _ in try batchesOf(split.training, true, &generator) },
             step: { try model.trainStep($0.batch, labels: $0.labels, generator: &generator) },
@@ -192,7 +211,13 @@ public enum ClassificationTraining {
                 let (loss, confusion) = try model.evaluate(validationBatches)
                 return ValidationResult(loss: loss, metrics: ["accuracy": confusion.accuracy])
             },
-            monitor: "accuracy", higherIsBetter: true, onEvent: onEvent)
+            monitor: "accuracy", higherIsBetter: true, onEvent: onEvent,
+            onEpochEnd: { state in
+                var state = state
+                state.generatorState = generator.stateWords
+                try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
+                                    state: state, extraFiles: checkpointFiles)
+            })
 
         var report: ClassificationReport?
         if !validationBatches.isEmpty {

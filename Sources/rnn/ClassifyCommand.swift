@@ -61,12 +61,14 @@ struct ClassifyTrain: ParsableCommand {
     @Option(help: "Fraction of the data held out for validation (stratified).") var validationSplit = 0.1
     @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
     @Flag(help: "Print the result as one JSON object.") var json = false
 
     func run() throws {
         try reportingErrors {
             BLAS.setThreads(threads)
             var options = ClassifierTrainingOptions()
+            options.resume = resume
             options.cell = cell
             options.layers = layers
             options.hiddenSize = hidden

@@ -21,3 +21,14 @@ final class RandomTests: XCTestCase {
         XCTAssertEqual(variance, 1, accuracy: 0.02)
     }
 }
+
+final class RandomStateTests: XCTestCase {
+    func testStateRoundTripContinuesTheSequence() throws {
+        var generator = SeededGenerator(seed: 3)
+        _ = (0..<5).map { _ in generator.next() }
+        var copy = try SeededGenerator(state: generator.stateWords)
+        XCTAssertEqual((0..<10).map { _ in generator.next() }, (0..<10).map { _ in copy.next() })
+        XCTAssertThrowsError(try SeededGenerator(state: [0, 0, 0, 0]))
+        XCTAssertThrowsError(try SeededGenerator(state: [1, 2]))
+    }
+}

@@ -67,6 +67,27 @@ final class ClassificationTests: XCTestCase {
         XCTAssertEqual(a, b)
     }
 
+    /// Two epochs, then `resume` to four, gives the same weights as four epochs in one go:
+    /// weights, optimizer moments, best weights and the random generator all come back.
+    func testResumeFromCheckpointReachesTheSameWeights() throws {
+        let source = TextSource(path: fixture, textColumn: "review", labelColumn: "sentiment")
+        var options = options()
+        options.dropout = 0.2
+        options.training.epochs = 4
+        _ = try ClassificationTraining.train(source: source, options: options, output: directory + "/whole", writtenBy: "test")
+        options.training.epochs = 2
+        _ = try ClassificationTraining.train(source: source, options: options, output: directory + "/parts", writtenBy: "test")
+        options.training.epochs = 4
+        options.resume = true
+        let resumed = try ClassificationTraining.train(source: source, options: options, output: directory + "/parts", writtenBy: "test")
+        XCTAssertEqual(resumed.history.map(\.epoch), [1, 2, 3, 4])
+        let whole = try Data(contentsOf: URL(fileURLWithPath: directory + "/whole/model.safetensors"))
+        let parts = try Data(contentsOf: URL(fileURLWithPath: directory + "/parts/model.safetensors"))
+        XCTAssertEqual(whole, parts)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/parts/checkpoint/trainer.json"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/parts/checkpoint.tmp"))
+    }
+
     func testBadInputIsAClearError() throws {
         func message(_ source: TextSource) -> String {
             do {

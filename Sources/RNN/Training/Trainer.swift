@@ -103,6 +103,21 @@ public struct ValidationResult: Sendable {
     }
 }
 
+/// Where a run stands after an epoch. With the weights, the optimizer state, the best weights and
+/// the caller's random generator state (`generatorState`), training continues exactly as if it
+/// had never stopped.
+public struct TrainerState: Codable, Sendable, Equatable {
+    public var completedEpochs: Int
+    public var steps: Int
+    public var history: [EpochRecord]
+    public var bestValue: Double?
+    public var bestEpoch: Int?
+    public var epochsWithoutImprovement: Int
+    public var plateau: ReduceOnPlateau?
+    /// The task's generator (shuffling, dropout) at the end of the epoch.
+    public var generatorState: [UInt64]
+}
+
 /// The training loop, the same for every task: per batch, zero the gradients, run the task's
 /// step (forward + backward: a function of the weights and the batch), check the loss and the
 /// gradient norm are finite, clip, set the learning rate, update. Per epoch: validate, record,
@@ -116,8 +131,11 @@ public final class Trainer {
     public private(set) var steps = 0
     /// The monitored metric's best value and the epoch it came from.
     public private(set) var best: (value: Double, epoch: Int)?
-    private var bestWeights: [Float]?
+    /// The weights of the best epoch so far (when `restoreBest`).
+    public private(set) var bestWeights: [Float]?
     private var plateau: ReduceOnPlateau?
+    private var epochsWithoutImprovement = 0
+    private var completedEpochs = 0
 
     public init(store: ParameterStore, options: TrainingOptions) throws {
         try options.validate()
@@ -131,15 +149,18 @@ public final class Trainer {
     /// - step: forward and backward of one batch; gradients accumulate into the store.
     /// - validate: evaluation on held-out data (nil: none); `monitor` names the metric to keep
     ///   the best epoch by ("loss" for the validation loss), `higherIsBetter` its direction.
+    /// - onEpochEnd: called after every epoch with the state to checkpoint (the caller adds its
+    ///   generator state and saves weights, `optimizer.stateTensors()` and `bestWeights`).
     @discardableResult
     public func fit<Batch>(batches: (Int) throws -> [Batch], step: (Batch) throws -> StepResult,
                            validate: (() throws -> ValidationResult)?, monitor: String = "loss", higherIsBetter: Bool = false,
-                           onEvent: (TrainingEvent) -> Void = { _ in }) throws -> [EpochRecord] {
-        if options.schedule == .plateau {
+                           onEvent: (TrainingEvent) -> Void = { _ in },
+                           onEpochEnd: (TrainerState) throws -> Void = { _ in }) throws -> [EpochRecord] {
+        if options.schedule == .plateau && plateau == nil {
             plateau = try ReduceOnPlateau(learningRate: options.learningRate, mode: higherIsBetter ? .max : .min, factor: 0.1, patience: 0)
         }
-        var epochsWithoutImprovement = 0
-        for epoch in 1...options.epochs {
+        let stoppedEarly = options.patience.map { epochsWithoutImprovement >= $0 } ?? false
+        for epoch in (completedEpochs + 1)..<max(options.epochs + 1, completedEpochs + 1) where !stoppedEarly {
             let epochBatches = try batches(epoch)
             guard !epochBatches.isEmpty else { throw RNNError("training: no batches (empty training set?)") }
             let totalSteps = epochBatches.count * options.epochs
@@ -184,25 +205,54 @@ public final class Trainer {
                                      learningRate: Double(optimizer.learningRate), seconds: seconds,
                                      tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9))
             history.append(record)
+            completedEpochs = epoch
             onEvent(.epoch(record))
 
-            guard let validation else { continue }
-            let value = monitor == "loss" ? validation.loss : (validation.metrics[monitor] ?? validation.loss)
-            if var plateau {
-                plateau.step(metric: value)
-                self.plateau = plateau
+            var stop = false
+            if let validation {
+                let value = monitor == "loss" ? validation.loss : (validation.metrics[monitor] ?? validation.loss)
+                if var plateau {
+                    plateau.step(metric: value)
+                    self.plateau = plateau
+                }
+                if best == nil || (higherIsBetter ? value > best!.value : value < best!.value) {
+                    best = (value, epoch)
+                    if options.restoreBest { bestWeights = store.snapshot() }
+                    epochsWithoutImprovement = 0
+                } else {
+                    epochsWithoutImprovement += 1
+                    if let patience = options.patience, epochsWithoutImprovement >= patience { stop = true }
+                }
             }
-            if best == nil || (higherIsBetter ? value > best!.value : value < best!.value) {
-                best = (value, epoch)
-                if options.restoreBest { bestWeights = store.snapshot() }
-                epochsWithoutImprovement = 0
-            } else {
-                epochsWithoutImprovement += 1
-                if let patience = options.patience, epochsWithoutImprovement >= patience { break }
-            }
+            try onEpochEnd(state(generatorState: []))
+            if stop { break }
         }
         if let bestWeights { store.restore(bestWeights) }
         return history
+    }
+
+    /// The current state (the caller fills in `generatorState`).
+    public func state(generatorState: [UInt64]) -> TrainerState {
+        TrainerState(completedEpochs: completedEpochs, steps: steps, history: history, bestValue: best?.value, bestEpoch: best?.epoch,
+                     epochsWithoutImprovement: epochsWithoutImprovement, plateau: plateau, generatorState: generatorState)
+    }
+
+    /// Continues from a checkpoint: the next `fit` starts after `state.completedEpochs`. Weights
+    /// and optimizer state are restored by the caller; `bestWeights` are those of the best epoch.
+    public func resume(from state: TrainerState, bestWeights: [Float]?) throws {
+        guard state.completedEpochs <= options.epochs else {
+            throw RNNError("the checkpoint has \(state.completedEpochs) epochs done, more than --epochs \(options.epochs)")
+        }
+        if let bestWeights, bestWeights.count != store.scalarCount {
+            throw RNNError("checkpoint: best weights hold \(bestWeights.count) values for a model of \(store.scalarCount)")
+        }
+        completedEpochs = state.completedEpochs
+        steps = state.steps
+        history = state.history
+        if let value = state.bestValue, let epoch = state.bestEpoch { best = (value, epoch) } else { best = nil }
+        epochsWithoutImprovement = state.epochsWithoutImprovement
+        plateau = state.plateau
+        self.bestWeights = bestWeights
     }
 
     /// The rate for optimizer step `step` (0-based) of `totalSteps`: the schedule (cosine to 1% of
