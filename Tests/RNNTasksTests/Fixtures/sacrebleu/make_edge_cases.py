@@ -1,7 +1,8 @@
 """Writes edge-cases.bleu.jsonl: corpus BLEU from the real sacreBLEU (2.6.0, defaults) on small
 cases the shared Multi30k fixtures do not reach: several references, the closest-length tie,
 code points vs canonical equivalence, rstrip before tokenizing, missing 4-grams, no matches,
-empty hypotheses, exponential smoothing of zero counts.
+empty hypotheses, exponential smoothing of zero counts, and 300 random lines of punctuation,
+digits, entities, `<skipped>`, Unicode whitespace and combining marks against 300 others.
 
     python3 -m venv /tmp/sacrebleu-venv && /tmp/sacrebleu-venv/bin/pip install sacrebleu==2.6.0
     /tmp/sacrebleu-venv/bin/python make_edge_cases.py > edge-cases.bleu.jsonl
@@ -10,6 +11,7 @@ empty hypotheses, exponential smoothing of zero counts.
 of strings); `line` is sacreBLEU's printed score line.
 """
 import json
+import random
 from sacrebleu.metrics import BLEU
 cases = {
  "two-refs": (["the cat sat on the mat today", "a dog barks"],
@@ -27,6 +29,17 @@ cases = {
       ["It is the guiding principle which guarantees the military forces always being under the command of the Party."],
       ["It is the practical guide for the army always to heed the directions of the party."]]),
 }
+
+def random_lines(seed, count):
+    """Lines mixing everything the 13a rules treat specially (no \\n: files split there)."""
+    rng = random.Random(seed)
+    pieces = list("abcXYZ0123456789.,-'\"&;<>()[]{}!?@#$%^*_+=~`|/\\:") + [
+        " ", " ", " ", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u2009", "\u2028",
+        "\u3000", "\u200b", "\u00e9", "e\u0301", "\u2026", "\u201c", "\u2014", "&quot;", "&amp;", "&lt;",
+        "&gt;", "&amp;lt;", "<skipped>", "-", "1.5", "3,000", "word", "the", "a"]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(count)]
+
+cases["random-punctuation-digits-entities-whitespace"] = (random_lines(1, 300), [random_lines(2, 300)])
 for name,(h,r) in cases.items():
     m = BLEU(); s = m.corpus_score(h, r); sig = str(m.get_signature())
     print(json.dumps(dict(name=name, hypotheses=h, references=r, score=s.score, counts=s.counts, totals=s.totals,
