@@ -291,15 +291,26 @@ public struct BLEU: Sendable {
 
 /// Token → small integer, keyed by code points so that only identical scalar sequences are one token.
 private struct TokenVocabulary {
-    private var idOfToken: [[Unicode.Scalar]: Int32] = [:]
+    private var idOfToken: [TokenKey: Int32] = [:]
 
     mutating func ids(_ tokens: [[Unicode.Scalar]]) -> [Int32] {
         tokens.map { token in
-            if let id = idOfToken[token] { return id }
+            let key = TokenKey(scalars: token)
+            if let id = idOfToken[key] { return id }
             let id = Int32(idOfToken.count)
-            idOfToken[token] = id
+            idOfToken[key] = id
             return id
         }
+    }
+}
+
+/// A token's code points as a dictionary key, hashed as one block of bytes (hashing an array
+/// element by element was a third of the run time).
+private struct TokenKey: Hashable {
+    let scalars: [Unicode.Scalar]
+
+    func hash(into hasher: inout Hasher) {
+        scalars.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
 
@@ -315,6 +326,12 @@ private struct NGram: Hashable {
         b = order > 1 ? ids[start + 1] : -1
         c = order > 2 ? ids[start + 2] : -1
         d = order > 3 ? ids[start + 3] : -1
+    }
+
+    /// Two 64-bit words instead of five separate values: the n-gram table is the hot loop.
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)))
+        hasher.combine(UInt64(UInt32(bitPattern: c)) << 32 | UInt64(UInt32(bitPattern: d)))
     }
 }
 
