@@ -16,20 +16,15 @@ struct BLEUCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The system output, one sentence per line.")
+    @Option(help: ArgumentHelp("The system output, one sentence per line.", valueName: "FILE"))
     var hypotheses: String
 
-    @Option(help: "A reference translation file, one sentence per line (repeat for several references).")
+    @Option(help: ArgumentHelp("A reference translation file, one sentence per line (repeat for several references).",
+                               valueName: "FILE"))
     var references: [String]
 
     @Flag(help: "Print one JSON object: bleu, precisions, bp, sys_len, ref_len, counts, totals, signature.")
     var json = false
-
-    func validate() throws {
-        if references.isEmpty {
-            throw ValidationError("Give at least one --references FILE.")
-        }
-    }
 
     func run() throws {
         try reportingErrors {
