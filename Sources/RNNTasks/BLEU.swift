@@ -218,22 +218,22 @@ public struct BLEU: Sendable {
         var counts = [Int](repeating: 0, count: Self.maxOrder)
         var totals = counts
         var sysLen = 0, refLen = 0
-        var referenceCounts: [NGram: Int] = [:]
-        var hypothesisCounts: [NGram: Int] = [:]
+        var referenceCounts: [NGram: Int] = [:]  // per n-gram, its highest count in any reference
+        var sentenceCounts: [NGram: Int] = [:]  // one sentence's n-grams, reference or hypothesis
         for (sentence, hypothesis) in hypotheses.enumerated() {
             referenceCounts.removeAll(keepingCapacity: true)
             var referenceLengths: [Int] = []
             for stream in references {
                 let ids = vocabulary.ids(tokenizer.tokenScalars(strippingTrailingPythonWhitespace(stream[sentence])))
                 referenceLengths.append(ids.count)
-                hypothesisCounts.removeAll(keepingCapacity: true)
-                countNGrams(ids, into: &hypothesisCounts)
-                referenceCounts.merge(hypothesisCounts, uniquingKeysWith: max)
+                sentenceCounts.removeAll(keepingCapacity: true)
+                countNGrams(ids, into: &sentenceCounts)
+                referenceCounts.merge(sentenceCounts, uniquingKeysWith: max)
             }
             let ids = vocabulary.ids(tokenizer.tokenScalars(strippingTrailingPythonWhitespace(hypothesis)))
-            hypothesisCounts.removeAll(keepingCapacity: true)
-            countNGrams(ids, into: &hypothesisCounts)
-            for (ngram, count) in hypothesisCounts {
+            sentenceCounts.removeAll(keepingCapacity: true)
+            countNGrams(ids, into: &sentenceCounts)
+            for (ngram, count) in sentenceCounts {
                 totals[ngram.order - 1] += count
                 counts[ngram.order - 1] += min(count, referenceCounts[ngram] ?? 0)
             }
