@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import RNN
+import RNNCore
+import RNNTasks
+
+/// `rnn compare`: several configurations on the same data, split and seed, side by side.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Train several classifier configurations on the same split and seed; write a table and curves.",
+        discussion: """
+        A configuration is CELL[-bi][-POOL], e.g. rnn-last, lstm-mean, gru-bi-mean, lstm-bi-max: the cell (rnn, lstm, gru), \
+        bidirectional or not, and the pooling (last = architecture 1, mean = architecture 2, max). Every other option \
+        applies to all of them.
+        """
+    )
+
+    @Option(help: "Task; classify is supported.") var task = "classify"
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: "Comma-separated configurations.") var configs = "rnn-last,rnn-mean,lstm-last,lstm-mean,gru-last,gru-mean,gru-bi-mean"
+    @Option(help: "Folder for the models, table.md, results.json and curves.svg.") var out: String
+    @Option(help: "Hidden units per direction.") var hidden = 128
+    @Option(help: "Embedding dimension.") var embeddingDim = 128
+    @Option(help: "Largest vocabulary.") var vocabSize = 20_000
+    @Option(help: "Tokens kept per text.") var maxLength = 400
+    @Option(help: "Training epochs.") var epochs = 3
+    @Option(help: "Learning rate.") var lr: Float = 2e-3
+    @Option(help: "Examples per batch.") var batchSize = 64
+    @Option(help: "Validation fraction.") var validationSplit = 0.1
+    @Option(help: "Random seed (the same for every configuration).") var seed: UInt64 = 1
+
+    struct Variant {
+        var name: String
+        var cell: CellType
+        var bidirectional: Bool
+        var pooling: PoolingMode
+    }
+
+    func parse(_ text: String) throws -> Variant {
+        let parts = text.split(separator: "-").map(String.init)
+        guard let first = parts.first, let cell = CellType(rawValue: first) else {
+            throw RNNError("--configs: '\(text)' must start with rnn, lstm or gru")
+        }
+        var variant = Variant(name: text, cell: cell, bidirectional: false, pooling: .last)
+        for part in parts.dropFirst() {
+            if part == "bi" { variant.bidirectional = true } else if let pooling = PoolingMode(rawValue: part) { variant.pooling = pooling } else {
+                throw RNNError("--configs: unknown part '\(part)' in '\(text)'; use bi, last, mean or max")
+            }
+        }
+        return variant
+    }
+
+    func run() throws {
+        try reportingErrors {
+            guard task == "classify" else { throw RNNError("--task \(task) is not supported; use classify") }
+            let variants = try configs.split(separator: ",").map { try parse($0.trimmingCharacters(in: .whitespaces)) }
+            guard !variants.isEmpty else { throw RNNError("--configs is empty") }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            var rows: [[String: Any]] = []
+            var curves: [LinePlot.Series] = []
+            for variant in variants {
+                var options = ClassifierTrainingOptions()
+                options.cell = variant.cell
+                options.bidirectional = variant.bidirectional
+                options.pooling = variant.pooling
+                options.hiddenSize = hidden
+                options.embeddingDimension = embeddingDim
+                options.vocabularySize = vocabSize
+                options.maxLength = maxLength
+                options.batchSize = batchSize
+                options.validationSplit = validationSplit
+                options.seed = seed
+                options.training.epochs = epochs
+                options.training.learningRate = lr
+                let progress = ProgressReporter(totalEpochs: epochs)
+                progress.log("== \(variant.name)")
+                let result = try ClassificationTraining.train(source: dataOptions.source, options: options, output: out + "/" + variant.name,
+                                                              log: progress.log, onEvent: progress.handle, writtenBy: swiftRNNVersion)
+                let accuracy = result.validation?.accuracy ?? .nan
+                rows.append(["config": variant.name, "cell": variant.cell.rawValue, "bidirectional": variant.bidirectional,
+                             "pooling": variant.pooling.rawValue, "validation_accuracy": accuracy,
+                             "validation_f1": result.validation?.f1 ?? .nan, "parameters": result.summary.totalParameters,
+                             "seconds": result.seconds])
+                curves.append(.init(name: variant.name, points: result.history.compactMap { record in
+                    record.metrics["accuracy"].map { (Double(record.epoch), $0) }
+                }))
+                say(String(format: "%@: validation accuracy %.4f, %d parameters, %.0f s", variant.name, accuracy,
+                           result.summary.totalParameters, result.seconds))
+            }
+            var table = "| configuration | cell | directions | pooling | validation accuracy | F1 | parameters | training time |\n"
+            table += "|---|---|---|---|---|---|---|---|\n"
+            for row in rows {
+                table += String(format: "| %@ | %@ | %@ | %@ | %.4f | %.4f | %@ | %.0f s |\n",
+                                row["config"] as! String, row["cell"] as! String, (row["bidirectional"] as! Bool) ? "2" : "1",
+                                row["pooling"] as! String, row["validation_accuracy"] as! Double, row["validation_f1"] as! Double,
+                                groupedDigits(row["parameters"] as! Int), row["seconds"] as! Double)
+            }
+            try AtomicFile.write(table, to: out + "/table.md")
+            try AtomicFile.write(JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), to: out + "/results.json")
+            try LinePlot(title: "validation accuracy per epoch", xLabel: "epoch", yLabel: "accuracy", series: curves).write(to: out + "/curves.svg")
+            say(table)
+            say("wrote \(out)/table.md, results.json, curves.svg")
+        }
+    }
+}
