@@ -13,10 +13,10 @@ public struct TaggerTrainingOptions: Sendable {
     /// Hidden units per direction of the character BiLSTM (each word gets 2× this many features).
     public var characterHiddenSize = 64
     /// Dropout on the word features, between stacked layers and before the output layer.
-    public var dropout: Float = 0.33
+    public var dropout: Float = 0.5
     /// Probability that a word seen once in training is replaced by `[UNK]` in a training batch
     /// (word dropout), so the model learns to tag unknown words from their characters.
-    public var wordDropout = 0.25
+    public var wordDropout = 0.5
     /// Longer words keep their first and last `maxWordCharacters / 2` characters.
     public var maxWordCharacters = 20
     public var batchSize = 16
@@ -25,7 +25,7 @@ public struct TaggerTrainingOptions: Sendable {
     public var training = TrainingOptions()
 
     public init() {
-        training.epochs = 15
+        training.epochs = 20
         training.learningRate = 2e-3
         training.clipNorm = 5
     }
@@ -184,6 +184,17 @@ public final class TrainedTagger {
 
     /// Token accuracy and per-tag metrics on gold-tagged sentences.
     public func evaluate(_ sentences: [TaggedSentence], batchSize: Int = 64) throws -> TaggingReport {
+        try evaluate(prepareEvaluation(sentences, batchSize: batchSize))
+    }
+
+    /// Gold-tagged sentences encoded and batched once (by length), for repeated evaluation.
+    struct PreparedEvaluation {
+        /// The model's tags, then unknown gold tags (ids ≥ K).
+        var tagNames: [String]
+        var batches: [(batch: TaggerBatch, targets: [Int])]
+    }
+
+    func prepareEvaluation(_ sentences: [TaggedSentence], batchSize: Int = 64) throws -> PreparedEvaluation {
         let tagged = sentences.filter { !$0.words.isEmpty }
         guard !tagged.isEmpty else { throw RNNError("evaluation: no tagged sentences") }
         var names = tags
@@ -203,8 +214,12 @@ public final class TrainedTagger {
             let batch = try vocabulary.batch(indices.map { tagged[$0].words })
             return (batch, try SequenceTagger.targets(indices.map { goldIds[$0] }, for: batch))
         }
-        let (loss, confusion) = try model.evaluate(batches, classCount: names.count)
-        return TaggingReport(tags: names, confusion: confusion, loss: loss)
+        return PreparedEvaluation(tagNames: names, batches: batches)
+    }
+
+    func evaluate(_ prepared: PreparedEvaluation) throws -> TaggingReport {
+        let (loss, confusion) = try model.evaluate(prepared.batches, classCount: prepared.tagNames.count)
+        return TaggingReport(tags: prepared.tagNames, confusion: confusion, loss: loss)
     }
 }
 
@@ -269,17 +284,20 @@ public enum TaggingTraining {
 
         let trained = TrainedTagger(model: model, vocabulary: vocabulary,
                                     configFile: ModelConfigFile(task: "tag", model: config, writtenBy: writtenBy))
-        let validationSentences = split.validation.map { sentences[$0] }
+        let validation = split.validation.isEmpty ? nil : try trained.prepareEvaluation(split.validation.map { sentences[$0] })
+        let validate: (() throws -> ValidationResult)? = validation.map { prepared in
+            {
+                let report = try trained.evaluate(prepared)
+                return ValidationResult(loss: report.loss, metrics: ["accuracy": report.accuracy])
+            }
+        }
         let trainer = try Trainer(store: model.store, options: options.training)
         let history = try trainer.fit(
             batches: { _ in try trainingBatches(&generator) },
             step: { try model.trainStep($0.batch, targets: $0.targets, generator: &generator) },
-            validate: validationSentences.isEmpty ? nil : {
-                let report = try trained.evaluate(validationSentences)
-                return ValidationResult(loss: report.loss, metrics: ["accuracy": report.accuracy])
-            },
+            validate: validate,
             monitor: "accuracy", higherIsBetter: true, onEvent: onEvent)
-        let report = validationSentences.isEmpty ? nil : try trained.evaluate(validationSentences)
+        let report = try validation.map { try trained.evaluate($0) }
         let seconds = elapsed()
 
         let trainingRecord: [String: String] = [

@@ -28,10 +28,10 @@ struct TagTrain: ParsableCommand {
     @Option(help: "Word embedding dimension.") var embeddingDim = 100
     @Option(help: "Character embedding dimension.") var charDim = 32
     @Option(help: "Hidden units per direction of the character BiLSTM.") var charHidden = 64
-    @Option(help: "Dropout on word features, between layers and before the output.") var dropout: Float = 0.33
-    @Option(help: "Probability of replacing a word seen once by [UNK] in training.") var wordDropout = 0.25
+    @Option(help: "Dropout on word features, between layers and before the output.") var dropout: Float = 0.5
+    @Option(help: "Probability of replacing a word seen once by [UNK] in training.") var wordDropout = 0.5
     @Option(help: "Longer words keep their first and last half of this many characters.") var maxWordChars = 20
-    @Option(help: "Training epochs.") var epochs = 15
+    @Option(help: "Training epochs.") var epochs = 20
     @Option(help: "Sentences per batch.") var batchSize = 16
     @Option(help: "Learning rate (Adam).") var lr: Float = 2e-3
     @Option(help: "Clip gradients to this global norm (0: off).") var clipNorm: Float = 5

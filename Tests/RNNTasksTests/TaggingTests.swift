@@ -22,7 +22,7 @@ final class TaggingTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func options(epochs: Int = 10) -> TaggerTrainingOptions {
+    private func options(epochs: Int = 8) -> TaggerTrainingOptions {
         var options = TaggerTrainingOptions()
         options.hiddenSize = 12
         options.wordEmbeddingDimension = 8

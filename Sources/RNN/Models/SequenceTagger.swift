@@ -223,11 +223,13 @@ public final class SequenceTagger {
     }
 
     public func summary() -> ModelSummary {
+        var characterRow = characterEncoder.summaryRow(name: "char_rnn")
+        characterRow.outputShape = "(N, \(config.characterRecurrent.outputSize))"
         let Ew = config.wordEmbeddingDimension, Ec = config.characterEmbeddingDimension, K = config.tags.count
         return ModelSummary(rows: [
             SummaryRow(name: "char_embedding", kind: "Embedding(\(config.characterVocabularySize), \(Ec))", outputShape: "(N, C, \(Ec))",
                        parameterCount: config.characterVocabularySize * Ec),
-            characterEncoder.summaryRow(name: "char_rnn"),
+            characterRow,
             SummaryRow(name: "word_embedding", kind: "Embedding(\(config.wordVocabularySize), \(Ew))", outputShape: "(B, T, \(Ew))",
                        parameterCount: config.wordVocabularySize * Ew),
             recurrent.summaryRow(name: "rnn"),

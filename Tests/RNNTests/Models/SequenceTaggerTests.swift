@@ -32,9 +32,9 @@ final class SequenceTaggerTests: XCTestCase {
 
     /// Every parameter (both embeddings, the character BiLSTM, the sentence BiLSTM, the output
     /// layer) against central differences of the real training loss: softmax cross-entropy over
-    /// real tokens with padding ignored, dropout active with a fixed mask.
+    /// real tokens with padding ignored, two stacked layers, dropout active with a fixed mask.
     func testWholeModelGradientsMatchFiniteDifferences() throws {
-        for (layers, dropout) in [(1, Float(0)), (2, 0.2)] {
+        for (layers, dropout) in [(2, Float(0.2))] {
             var generator = SeededGenerator(seed: 11)
             let model = try SequenceTagger(config(layers: layers, dropout: dropout), generator: &generator)
             let batch = try batch()
