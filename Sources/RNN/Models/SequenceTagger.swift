@@ -128,7 +128,7 @@ public final class SequenceTagger {
     public let head: Dense
     private let featureDropout: Dropout
     private let outputDropout: Dropout
-    private var lastBatch: (steps: Int, size: Int, wordPositions: [Int]) = (0, 0, [])
+    private var lastWordPositions: [Int] = []
 
     public init(_ config: TaggerConfig, generator: inout SeededGenerator) throws {
         try config.validate()
@@ -151,7 +151,7 @@ public final class SequenceTagger {
     /// Logits (T, B, K) for a batch; zero-input rows past each sentence's length are not meaningful.
     public func logits(_ batch: TaggerBatch, training: Bool, generator: inout SeededGenerator) throws -> Tensor {
         let T = batch.words.steps, B = batch.words.size, N = batch.wordCount, C = batch.characterSteps
-        lastBatch = (T, B, batch.wordPositions)
+        lastWordPositions = batch.wordPositions
         let characterInput = try characterEmbedding.forward(tokens: batch.characters, shape: [C, N])   // (C, N, E_c)
         let characterStates = try characterEncoder.forward(characterInput, lengths: batch.characterLengths,
                                                            training: training, generator: &generator).state.hidden   // (2, N, H_c)
@@ -169,7 +169,7 @@ public final class SequenceTagger {
         gradient = try outputDropout.backward(outputGradient: gradient)
         gradient = try recurrent.backward(outputGradient: gradient).input
         gradient = try featureDropout.backward(outputGradient: gradient)
-        let (wordGradient, characterStateGradient) = splitWordFeatureGradient(gradient, positions: lastBatch.wordPositions)
+        let (wordGradient, characterStateGradient) = splitWordFeatureGradient(gradient, positions: lastWordPositions)
         try wordEmbedding.backward(outputGradient: wordGradient)
         let characterGradient = try characterEncoder.backward(outputGradient: nil,
                                                               stateGradient: RecurrentState(hidden: characterStateGradient)).input
