@@ -10,7 +10,7 @@ struct RNNCommand: ParsableCommand {
         commandName: "rnn",
         abstract: "Recurrent neural networks in Swift: train, evaluate and use RNN, LSTM and GRU models.",
         version: swiftRNNVersion,
-        subcommands: [ClassifyCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self]
+        subcommands: [ClassifyCommand.self, LanguageModelCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self]
     )
 }
 
