@@ -28,6 +28,19 @@ public struct LanguageModellingConfig: Codable, Sendable, Equatable {
     public var network: LanguageModelConfig?
     /// The counts' shape and discounts, when `model` is bigram.
     public var bigram: KneserNeyBigramConfig?
+    /// `vocabularyFingerprint(of:)` of the tokenizer trained with the model, to catch a swapped tokenizer.json.
+    public var tokenizerFingerprint: String?
+}
+
+/// FNV-1a (64 bit, hex) of the tokenizer's tokens in id order: equal for the same vocabulary.
+public func vocabularyFingerprint(of tokenizer: Tokenizer) -> String {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for id in 0..<tokenizer.vocabSize {
+        for byte in (tokenizer.idToToken(id) ?? "").utf8 + [0] {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+    }
+    return String(hash, radix: 16)
 }
 
 /// Everything `rnn lm train` takes besides the data.
@@ -129,7 +142,8 @@ public enum LanguageModelTraining {
         }
         var config = LanguageModellingConfig(model: options.model, vocabularySize: V, endToken: data.endToken,
                                              endTokenId: Int(data.endId), paddingId: Int(data.paddingId),
-                                             maxLength: options.maxLength, corpus: options.corpus, network: nil, bigram: nil)
+                                             maxLength: options.maxLength, corpus: options.corpus, network: nil, bigram: nil,
+                                             tokenizerFingerprint: vocabularyFingerprint(of: data.tokenizer))
         var record: [String: String] = [
             "data": source.path, "model": options.model.rawValue, "tokenizer": options.tokenizer.description,
             "validation_split": "\(options.validationSplit)", "seed": "\(options.seed)", "corpus": "\(options.corpus)",

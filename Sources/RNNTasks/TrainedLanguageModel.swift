@@ -34,6 +34,9 @@ public final class TrainedLanguageModel {
         guard tokenizer.vocabSize == config.vocabularySize else {
             throw RNNError.invalidFile(path, "tokenizer.json has \(tokenizer.vocabSize) tokens but the model \(config.vocabularySize): they do not belong together")
         }
+        if let fingerprint = config.tokenizerFingerprint, fingerprint != vocabularyFingerprint(of: tokenizer) {
+            throw RNNError.invalidFile(path, "tokenizer.json is not the tokenizer this model was trained with (its vocabulary differs): they do not belong together")
+        }
         guard tokenizer.tokenToId(config.endToken) == config.endTokenId else {
             throw RNNError.invalidFile(path, "tokenizer.json does not map the end token \(config.endToken) to id \(config.endTokenId) as the model does")
         }
