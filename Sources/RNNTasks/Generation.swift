@@ -18,6 +18,9 @@ public struct GenerationOptions: Sendable, Equatable {
     /// Independent samples (with beam search: the best `samples` finished beams).
     public var samples = 1
     public var seed: UInt64 = 1
+    /// Let generation emit the unknown token `[UNK]` (off by default: a sample of `[UNK]`s reads
+    /// badly, and the padding token is never generated either way).
+    public var allowUnknown = false
 
     public init() {}
 
@@ -65,7 +68,9 @@ extension TrainedLanguageModel {
             throw RNNError("the prompt has \(promptIds.count) tokens; this model was trained on documents of at most \(config.maxLength)")
         }
         let context = config.corpus && !promptIds.isEmpty ? promptIds : [endId] + promptIds
-        let predictor = makePredictor()
+        var banned = Set([config.paddingId])
+        if !options.allowUnknown, let unknown = tokenizer.tokenToId("[UNK]") { banned.insert(unknown) }
+        let predictor = BannedTokensPredictor(makePredictor(), banned: banned.filter { $0 != config.endTokenId })
         let results: [(ids: [Int32], stopped: StopReason, logProbability: Double)]
         if let width = options.beamWidth, width > 1 {
             results = try beamSearch(predictor, context: context, endId: endId, width: width, maxTokens: options.maxTokens,
@@ -73,10 +78,14 @@ extension TrainedLanguageModel {
         } else {
             results = try sample(predictor, context: context, endId: endId, options: options)
         }
+        let wordLevel = configFile.training["tokenizer"] == "word"
+        func decode(_ ids: [Int]) -> String {
+            let text = tokenizer.decode(ids, skipSpecialTokens: false)
+            return wordLevel ? cleanUpTokenizationSpaces(text) : text
+        }
         return results.map { result in
             let body = result.ids.filter { $0 != endId }.map(Int.init)
-            return GeneratedText(text: tokenizer.decode(promptIds.map(Int.init) + body, skipSpecialTokens: false),
-                                 continuation: tokenizer.decode(body, skipSpecialTokens: false),
+            return GeneratedText(text: decode(promptIds.map(Int.init) + body), continuation: decode(body),
                                  tokens: result.ids.map { tokenizer.idToToken(Int($0)) ?? "[UNK]" },
                                  ids: result.ids.map(Int.init), stopped: result.stopped, logProbability: result.logProbability)
         }
@@ -130,7 +139,19 @@ func sampleToken(_ logProbabilities: ArraySlice<Float>, options: GenerationOptio
         threshold -= candidate.probability
         if threshold < 0 { return candidate.id }
     }
-    return candidates.last!.id
+    return candidates.last { $0.probability > 0 }?.id ?? candidates[0].id
+}
+
+/// Word-level decoding joins tokens with spaces ("it ' s a dog !"); this removes the spaces
+/// before punctuation and around apostrophes, as HuggingFace's `clean_up_tokenization_spaces` does
+/// ("it's a dog!").
+public func cleanUpTokenizationSpaces(_ text: String) -> String {
+    var result = text
+    for (from, to) in [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
+                       (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"), (" :", ":"), (" ;", ";")] {
+        result = result.replacingOccurrences(of: from, with: to)
+    }
+    return result
 }
 
 /// The tokens sampling may draw and their probabilities (summing to 1):

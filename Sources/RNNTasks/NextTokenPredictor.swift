@@ -86,6 +86,31 @@ final class BigramPredictor: NextTokenPredictor {
     func keep(rows: [Int]) { last = rows.map { last[$0] } }
 }
 
+/// Another predictor with some tokens made impossible (log-probability −∞); the others keep
+/// their log-probabilities, so scores stay those of the model.
+final class BannedTokensPredictor: NextTokenPredictor {
+    let base: any NextTokenPredictor
+    let banned: [Int]
+
+    init(_ base: any NextTokenPredictor, banned: Set<Int>) {
+        self.base = base
+        self.banned = banned.filter { (0..<base.vocabularySize).contains($0) }.sorted()
+    }
+
+    var vocabularySize: Int { base.vocabularySize }
+    func start(context: [Int32]) throws -> [Float] { mask(try base.start(context: context)) }
+    func feed(_ tokens: [Int32]) throws -> [Float] { mask(try base.feed(tokens)) }
+    func keep(rows: [Int]) { base.keep(rows: rows) }
+
+    private func mask(_ rows: [Float]) -> [Float] {
+        var rows = rows
+        for start in stride(from: 0, to: rows.count, by: vocabularySize) {
+            for id in banned { rows[start + id] = -.infinity }
+        }
+        return rows
+    }
+}
+
 /// log softmax of each row of `values` (rows × columns), computed stably (max subtracted).
 func logSoftmaxRows(_ values: [Float], columns: Int) -> [Float] {
     var result = values

@@ -39,12 +39,13 @@ struct LanguageModelTrain: ParsableCommand {
     @Option(help: "rnn, lstm or gru.") var cell: CellType = .lstm
     @Option(help: "Stacked recurrent layers.") var layers = 1
     @Option(help: "Hidden units.") var hidden = 256
-    @Option(help: "Embedding dimension.") var embeddingDim = 128
-    @Flag(help: "Share the embedding with the output layer (needs --embedding-dim = --hidden).") var tieEmbeddings = false
-    @Option(help: "Dropout on embeddings, between layers and before the output.") var dropout: Float = 0.3
+    @Option(help: "Embedding dimension (default: --hidden when tied, else 128).") var embeddingDim: Int?
+    @Flag(inversion: .prefixedNo, help: "Share the embedding with the output layer (needs --embedding-dim = --hidden).")
+    var tieEmbeddings = true
+    @Option(help: "Dropout on embeddings, between layers and before the output.") var dropout: Float = 0.4
     @Option(help: "Truncated-BPTT window in steps (--corpus).") var bptt = 64
     @Option(help: "Documents per batch (lanes of the stream with --corpus).") var batchSize = 32
-    @Option(help: "Training epochs.") var epochs = 12
+    @Option(help: "Training epochs.") var epochs = 20
     @Option(help: "Stop after this many epochs without a lower validation loss (0: never).") var patience = 2
     @Option(help: "sgd, adam, adamw, rmsprop or adagrad.") var optimizer: OptimizerKind = .adam
     @Option(help: "Learning rate.") var lr: Float = 3e-3
@@ -69,7 +70,7 @@ struct LanguageModelTrain: ParsableCommand {
             options.cell = cell
             options.layers = layers
             options.hiddenSize = hidden
-            options.embeddingDimension = embeddingDim
+            options.embeddingDimension = embeddingDim ?? (tieEmbeddings ? hidden : 128)
             options.tieEmbeddings = tieEmbeddings
             options.dropout = dropout
             options.bptt = bptt
@@ -126,6 +127,9 @@ struct LanguageModelGenerate: ParsableCommand {
     @Option(help: "Beam search with this many beams.") var beam: Int?
     @Option(help: "Number of samples.") var samples = 1
     @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Flag(help: "Allow the unknown token [UNK] in generated text.") var allowUnknown = false
+    @Option(help: ArgumentHelp("Measure only: generate this many times (seeds seed, seed+1, ...), print the speed.", visibility: .hidden))
+    var timingRuns = 0
     @Option(help: "BLAS threads.") var threads = 1
     @Flag(help: "One JSON object per sample: text, tokens, stopped.") var json = false
 
@@ -140,8 +144,20 @@ struct LanguageModelGenerate: ParsableCommand {
             options.beamWidth = beam
             options.samples = samples
             options.seed = seed
+            options.allowUnknown = allowUnknown
             try options.validate()
             let languageModel = try TrainedLanguageModel.load(from: model)
+            if timingRuns > 0 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                var tokens = 0
+                for run in 0..<timingRuns {
+                    options.seed = seed &+ UInt64(run)
+                    tokens += try languageModel.generate(prompt: prompt, options: options).reduce(0) { $0 + $1.ids.count }
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                print(String(format: "%d runs, %d tokens in %.3f s: %.0f tokens/s", timingRuns, tokens, seconds, Double(tokens) / seconds))
+                return
+            }
             let start = DispatchTime.now().uptimeNanoseconds
             let results = try languageModel.generate(prompt: prompt, options: options)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -153,6 +169,7 @@ struct LanguageModelGenerate: ParsableCommand {
                     print(result.text + (result.stopped == .maxTokens ? " …" : ""))
                 }
             }
+            fflush(nil)  // the samples before the timing line
             let tokens = results.reduce(0) { $0 + $1.ids.count }
             let ended = results.filter { $0.stopped == .endToken }.count
             FileHandle.standardError.write(Data(String(format: "%d tokens in %.3f s (%.0f tokens/s); %d of %d stopped at the end token\n",

@@ -20,17 +20,21 @@ final class TablePredictor: NextTokenPredictor {
     func keep(rows: [Int]) { last = rows.map { last[$0] } }
 }
 
-final class GenerationTests: XCTestCase {
-    // Tokens: 0 end, 1 a, 2 b, 3 x, 4 y, 5 z. From the start: a 0.6, b 0.4; after a: x or y (0.5 each);
-    // after b: z 0.99; after x, y, z: the end. Greedy takes a (0.6) and ends with P = 0.3; the most
-    // probable continuation is b z <eos> with P = 0.396.
+/// Tokens: 0 end, 1 a, 2 b, 3 x, 4 y, 5 z. From the start: a 0.6, b 0.4; after a: x or y (0.5 each);
+/// after b: z 0.99; after x, y, z: the end. Greedy takes a (0.6) and ends with P = 0.3; the most
+/// probable continuation is b z <eos> with P = 0.396.
+let constructedCase: [Int32: [Double]] = {
     let tiny = 1e-9
-    lazy var table: [Int32: [Double]] = [
+    return [
         0: [tiny, 0.6, 0.4, tiny, tiny, tiny],
         1: [tiny, tiny, tiny, 0.5, 0.5, tiny],
         2: [tiny, tiny, tiny, 0.01, tiny, 0.99],
         3: [1, tiny, tiny, tiny, tiny, tiny], 4: [1, tiny, tiny, tiny, tiny, tiny], 5: [1, tiny, tiny, tiny, tiny, tiny],
     ]
+}()
+
+final class GenerationTests: XCTestCase {
+    let table = constructedCase
 
     func testBeamSearchFindsTheMostProbableContinuationWhereGreedyDoesNot() throws {
         var greedyOptions = GenerationOptions()
@@ -141,4 +145,25 @@ final class KneserNeyBigramTests: XCTestCase {
 private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
+}
+
+final class GenerationDetailsTests: XCTestCase {
+    func testBannedTokensAreNeverGenerated() throws {
+        let table = constructedCase
+        var greedy = GenerationOptions()
+        greedy.topK = 1
+        // Without token 1 (a), greedy decoding must take b, then z.
+        let predictor = BannedTokensPredictor(TablePredictor(table), banned: [1])
+        XCTAssertEqual(try sample(predictor, context: [0], endId: 0, options: greedy)[0].ids, [2, 5, 0])
+        var many = GenerationOptions()
+        many.samples = 50
+        many.temperature = 3
+        let samples = try sample(BannedTokensPredictor(TablePredictor(table), banned: [1, 3]), context: [0], endId: 0, options: many)
+        XCTAssertFalse(samples.contains { $0.ids.contains(1) || $0.ids.contains(3) })
+    }
+
+    func testWordLevelDecodingCleanup() {
+        XCTAssertEqual(cleanUpTokenizationSpaces("what ' s a dog ' s favorite food ? i don ' t know , bones !"),
+                       "what's a dog's favorite food? i don't know, bones!")
+    }
 }

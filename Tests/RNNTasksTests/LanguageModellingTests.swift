@@ -16,7 +16,7 @@ func makeScratchDirectory(_ testCase: XCTestCase) throws -> String {
 func tinyOptions() -> LanguageModelTrainingOptions {
     var options = LanguageModelTrainingOptions()
     options.hiddenSize = 24
-    options.embeddingDimension = 16
+    options.embeddingDimension = 24  // tied to the hidden size, as by default
     options.dropout = 0
     options.minFrequency = 1
     options.batchSize = 8
