@@ -70,7 +70,7 @@ extension TrainedLanguageModel {
         let context = config.corpus && !promptIds.isEmpty ? promptIds : [endId] + promptIds
         var banned = Set([config.paddingId])
         if !options.allowUnknown, let unknown = tokenizer.tokenToId("[UNK]") { banned.insert(unknown) }
-        let predictor = BannedTokensPredictor(makePredictor(), banned: banned.filter { $0 != config.endTokenId })
+        let predictor = BannedTokensPredictor(try makePredictor(), banned: banned.filter { $0 != config.endTokenId })
         let results: [(ids: [Int32], stopped: StopReason, logProbability: Double)]
         if let width = options.beamWidth, width > 1 {
             results = try beamSearch(predictor, context: context, endId: endId, width: width, maxTokens: options.maxTokens,

@@ -85,6 +85,9 @@ public struct LanguageModelTrainingOptions: Sendable {
         guard maxLength >= 1 else { throw RNNError("--max-length must be at least 1") }
         guard bptt >= 1 else { throw RNNError("--bptt must be at least 1") }
         guard vocabularySize >= 4 else { throw RNNError("--vocab-size must be at least 4") }
+        if model == .rnn, tieEmbeddings, embeddingDimension != hiddenSize {
+            throw RNNError("tied embeddings (the default) need --embedding-dim (\(embeddingDimension)) equal to --hidden (\(hiddenSize)); drop --embedding-dim or pass --no-tie-embeddings")
+        }
         guard validationSplit >= 0, validationSplit < 1 else {
             throw RNNError("--validation-split must be in [0, 1), got \(validationSplit)")
         }

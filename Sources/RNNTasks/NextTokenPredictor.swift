@@ -14,54 +14,41 @@ protocol NextTokenPredictor: AnyObject {
     func keep(rows: [Int])
 }
 
-/// The recurrent model as a predictor: its state (L, rows, H) is the history. One forward call of
-/// one step per generated token for all rows at once; the prompt in one call of T steps.
+/// The recurrent model as a predictor: each history is a recurrent state, advanced one token at a
+/// time by a `LanguageModelStepper` (matrix–vector products, buffers reused).
 final class NetworkPredictor: NextTokenPredictor {
-    let model: LanguageModel
-    private var state: RecurrentState
-    private var rows = 1
-    private var generator = SeededGenerator(seed: 0)  // unused: no dropout in evaluation mode
+    private let stepper: LanguageModelStepper
+    private var histories: [LanguageModelStepper.History] = []
+    private var logits: [Float]
+    let vocabularySize: Int
 
-    init(model: LanguageModel) {
-        self.model = model
-        self.state = model.recurrent.zeroState(batchSize: 1)
+    init(model: LanguageModel) throws {
+        stepper = try LanguageModelStepper(model: model)
+        vocabularySize = model.config.vocabularySize
+        logits = [Float](repeating: 0, count: vocabularySize)
     }
 
-    var vocabularySize: Int { model.config.vocabularySize }
-
     func start(context: [Int32]) throws -> [Float] {
-        rows = 1
-        let (logits, final) = try model.logits(tokens: context, steps: context.count, batch: 1,
-                                               initialState: model.recurrent.zeroState(batchSize: 1),
-                                               training: false, generator: &generator)
-        state = final
-        let V = vocabularySize
-        return logSoftmaxRows(Array(logits.scalars[(context.count - 1) * V..<context.count * V]), columns: V)
+        var history = stepper.emptyHistory()
+        logits.withUnsafeMutableBufferPointer { out in
+            for token in context { stepper.step(token, history: &history, logits: out.baseAddress!) }
+        }
+        histories = [history]
+        return logSoftmaxRows(logits, columns: vocabularySize)
     }
 
     func feed(_ tokens: [Int32]) throws -> [Float] {
-        precondition(tokens.count == rows, "one token per history")
-        let (logits, final) = try model.logits(tokens: tokens, steps: 1, batch: rows, initialState: state,
-                                               training: false, generator: &generator)
-        state = final
-        return logSoftmaxRows(logits.scalars, columns: vocabularySize)
+        precondition(tokens.count == histories.count, "one token per history")
+        var rows = [Float](repeating: 0, count: tokens.count * vocabularySize)
+        rows.withUnsafeMutableBufferPointer { out in
+            for (row, token) in tokens.enumerated() {
+                stepper.step(token, history: &histories[row], logits: out.baseAddress! + row * vocabularySize)
+            }
+        }
+        return logSoftmaxRows(rows, columns: vocabularySize)
     }
 
-    func keep(rows indices: [Int]) {
-        func gather(_ tensor: Tensor) -> Tensor {
-            let layers = tensor.shape[0], H = tensor.shape[2]
-            var result = Tensor(shape: [layers, indices.count, H])
-            for layer in 0..<layers {
-                for (row, source) in indices.enumerated() {
-                    let from = (layer * rows + source) * H, to = (layer * indices.count + row) * H
-                    result.scalars[to..<to + H] = tensor.scalars[from..<from + H]
-                }
-            }
-            return result
-        }
-        state = RecurrentState(hidden: gather(state.hidden), cell: state.cell.map(gather))
-        rows = indices.count
-    }
+    func keep(rows: [Int]) { histories = rows.map { histories[$0] } }
 }
 
 /// The bigram as a predictor: a history is its last token.

@@ -97,9 +97,9 @@ public final class TrainedLanguageModel {
     }
 
     /// A fresh predictor over the model, for generation.
-    func makePredictor() -> any NextTokenPredictor {
+    func makePredictor() throws -> any NextTokenPredictor {
         switch backend {
-        case .network(let model): NetworkPredictor(model: model)
+        case .network(let model): try NetworkPredictor(model: model)
         case .bigram(let bigram): BigramPredictor(bigram: bigram)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RNN
 import RNNCore
 import XCTest
 @testable import RNNTasks
@@ -165,5 +166,27 @@ final class GenerationDetailsTests: XCTestCase {
     func testWordLevelDecodingCleanup() {
         XCTAssertEqual(cleanUpTokenizationSpaces("what ' s a dog ' s favorite food ? i don ' t know , bones !"),
                        "what's a dog's favorite food? i don't know, bones!")
+    }
+}
+
+/// The one-token stepper used for generation computes what the full forward path computes.
+final class LanguageModelStepperTests: XCTestCase {
+    func testStepperMatchesTheFullForwardPassForEveryCell() throws {
+        for (cell, layers, tied) in [(CellType.lstm, 2, false), (.gru, 1, true), (.rnn, 2, false)] {
+            var generator = SeededGenerator(seed: 11)
+            let H = 20, E = tied ? 20 : 12, V = 37
+            let recurrent = RecurrentConfig(cell: cell, inputSize: E, hiddenSize: H, layers: layers)
+            let model = try LanguageModel(LanguageModelConfig(vocabularySize: V, embeddingDimension: E, recurrent: recurrent,
+                                                              tieEmbeddings: tied), generator: &generator)
+            let tokens: [Int32] = [3, 17, 0, 36, 5, 5, 22]
+            let (full, _) = try model.logits(tokens: tokens, steps: tokens.count, batch: 1, training: false, generator: &generator)
+            let stepper = try LanguageModelStepper(model: model)
+            var history = stepper.emptyHistory()
+            var logits = [Float](repeating: 0, count: V)
+            for (t, token) in tokens.enumerated() {
+                logits.withUnsafeMutableBufferPointer { stepper.step(token, history: &history, logits: $0.baseAddress!) }
+                for v in 0..<V { XCTAssertEqual(logits[v], full.scalars[t * V + v], accuracy: 1e-4, "\(cell) step \(t) token \(v)") }
+            }
+        }
     }
 }
