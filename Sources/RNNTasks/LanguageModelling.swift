@@ -197,7 +197,13 @@ public enum LanguageModelTraining {
                                             metrics: ["perplexity": result.perplexity, "bits_per_token": result.bitsPerToken])
                 },
                 monitor: "loss", higherIsBetter: false, onEvent: onEvent)
-            if !validationBatches.isEmpty { validation = try evaluate() }
+            if let best = trainer.best, options.training.restoreBest {
+                // The best epoch's weights are restored, and evaluation is deterministic: its score stands.
+                let targets = validationBatches.reduce(0) { $0 + $1.targets.filter { $0 != SoftmaxCrossEntropy.defaultIgnoreIndex }.count }
+                validation = LanguageModelEvaluation(crossEntropy: best.value, tokens: targets)
+            } else if !validationBatches.isEmpty {
+                validation = try evaluate()
+            }
             var saved = network
             saved.recurrent.stateful = false  // generation and evaluation pass their state explicitly
             config.network = saved
