@@ -8,8 +8,8 @@ import RNNTasks
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Train a sentiment classifier on bundled movie reviews and use it.",
-        discussion: "Data: Sources/rnn/Resources/demo (2,500 IMDB reviews; see its README for sources and licences)."
+        abstract: "Train a sentiment classifier on bundled movie reviews and a joke generator on bundled jokes, and use them.",
+        discussion: "Data: Sources/rnn/Resources/demo (2,500 IMDB reviews and 1,622 short jokes; see its README for sources and licences)."
     )
 
     @Option(help: "Where to write the trained models (default: a new temporary folder).")
@@ -57,6 +57,33 @@ struct DemoCommand: ParsableCommand {
                 say(String(format: "  %@ %.2f  %@", prediction.label, prediction.probability, text))
             }
             say("model saved in \(classifierPath) (try: rnn classify predict --model \(classifierPath) \"a fine film\")")
+
+            say("")
+            say("== Joke generation: LSTM language model, loss at every step, <eos> after each joke ==")
+            var lmOptions = LanguageModelTrainingOptions()
+            lmOptions.seed = seed
+            lmOptions.training.epochs = 12
+            let lmProgress = ProgressReporter(totalEpochs: lmOptions.training.epochs)
+            let jokesPath = folder + "/jokes"
+            let lm = try LanguageModelTraining.train(
+                source: TextSource(path: resources.appendingPathComponent("demo/jokes.csv").path, textColumn: "Joke"),
+                options: lmOptions, output: jokesPath, log: lmProgress.log, onEvent: lmProgress.handle, writtenBy: swiftRNNVersion)
+            if let validation = lm.validation {
+                var line = String(format: "validation perplexity %.1f", validation.perplexity)
+                if let bigram = lm.bigramValidation { line += String(format: " (bigram baseline %.1f)", bigram.perplexity) }
+                say(line + String(format: ", trained in %.0f s", lm.seconds))
+            }
+            let jokes = try TrainedLanguageModel.load(from: jokesPath)
+            var generation = GenerationOptions()
+            generation.samples = 5
+            generation.temperature = 0.8
+            generation.seed = seed
+            for prompt in ["what did the", "why did the"] {
+                for sample in try jokes.generate(prompt: prompt, options: generation) {
+                    say("  \(sample.text)\(sample.stopped == .endToken ? "" : " …")")
+                }
+            }
+            say("model saved in \(jokesPath) (try: rnn lm generate --model \(jokesPath) --prompt \"how do you\")")
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             say(String(format: "demo finished in %.0f s", seconds))
         }
