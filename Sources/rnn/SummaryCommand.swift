@@ -21,6 +21,8 @@ struct SummaryCommand: ParsableCommand {
             switch header.task {
             case "classify":
                 summary = try TrainedClassifier.load(from: model).model.summary()
+            case "lm":
+                summary = try TrainedLanguageModel.load(from: model).summary()
             case "tag":
                 summary = try TrainedTagger.load(from: model).model.summary()
             default:
