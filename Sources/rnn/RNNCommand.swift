@@ -10,7 +10,8 @@ struct RNNCommand: ParsableCommand {
         commandName: "rnn",
         abstract: "Recurrent neural networks in Swift: train, evaluate and use RNN, LSTM and GRU models.",
         version: swiftRNNVersion,
-        subcommands: [ClassifyCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self]
+        subcommands: [ClassifyCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self,
+                      TokenizeCommand.self, TokenizerCommand.self, GloVeCommand.self]
     )
 }
 
