@@ -178,6 +178,9 @@ public enum TrainableTokenizerKind: String, CaseIterable, Sendable {
 public struct TokenizationBenchmark: Sendable {
     /// Wall-clock seconds of each run over all texts.
     public let secondsPerRun: [Double]
+    /// CPU seconds of this thread in each run: on a shared machine, less disturbed by other
+    /// processes than wall-clock time.
+    public let cpuSecondsPerRun: [Double]
     public let texts: Int
     /// Tokens produced per run (special tokens included when they are added).
     public let tokens: Int
@@ -186,6 +189,8 @@ public struct TokenizationBenchmark: Sendable {
 
     /// The median of `secondsPerRun`.
     public var medianSeconds: Double { Self.median(secondsPerRun) }
+    /// The median of `cpuSecondsPerRun`.
+    public var medianCPUSeconds: Double { Self.median(cpuSecondsPerRun) }
 
     /// The middle value (the mean of the middle two for an even count); 0 for none.
     public static func median(_ values: [Double]) -> Double {
@@ -200,15 +205,23 @@ public struct TokenizationBenchmark: Sendable {
                            addSpecialTokens: Bool = true) throws -> TokenizationBenchmark {
         guard runs >= 1 else { throw RNNError("--runs must be at least 1, got \(runs)") }
         guard !texts.isEmpty else { throw RNNError("benchmark: no texts to encode") }
-        var seconds: [Double] = []
+        var seconds: [Double] = [], cpuSeconds: [Double] = []
         var tokens = 0
         for _ in 0..<runs {
             tokens = 0
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = threadCPUSeconds()
             for text in texts { tokens += tokenizer.encode(text, addSpecialTokens: addSpecialTokens).count }
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            cpuSeconds.append(threadCPUSeconds() - cpuStart)
         }
-        return TokenizationBenchmark(secondsPerRun: seconds, texts: texts.count, tokens: tokens,
+        return TokenizationBenchmark(secondsPerRun: seconds, cpuSecondsPerRun: cpuSeconds, texts: texts.count, tokens: tokens,
                                      bytes: texts.reduce(0) { $0 + $1.utf8.count })
+    }
+
+    /// CPU time used by the calling thread so far.
+    private static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

@@ -95,7 +95,13 @@ struct GloVeTrain: ParsableCommand {
         thread.stackSize = 8 << 20
         let start = Date()
         thread.start()
-        while done.wait(timeout: .now() + 30) == .timedOut { heartbeat(Date().timeIntervalSince(start)) }
+        var nextBeat = 30.0
+        while done.wait(timeout: .now() + max(nextBeat - Date().timeIntervalSince(start), 0.05)) == .timedOut {
+            let seconds = Date().timeIntervalSince(start)
+            guard seconds >= nextBeat else { continue }  // woke early: wait out the rest
+            heartbeat(seconds)
+            nextBeat += 30
+        }
         guard let value = outcome.value else { throw RNNError("GloVe training ended without a result") }
         return try value.get()
     }

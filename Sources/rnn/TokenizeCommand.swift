@@ -64,10 +64,11 @@ struct TokenizeCommand: ParsableCommand {
         let texts = try TextSource(path: data).documents()
         let result = try TokenizationBenchmark.run(tokenizer, on: texts, runs: runs, addSpecialTokens: !noSpecialTokens)
         let median = result.medianSeconds
-        print(String(format: "%@: %d texts, %.1f MB, %d tokens; median %.3f s over %d runs (%@), %@ tokens/s, %.1f MB/s",
-                     self.tokenizer, result.texts, Double(result.bytes) / 1e6, result.tokens, median, runs,
-                     result.secondsPerRun.map { String(format: "%.3f", $0) }.joined(separator: " "),
-                     compact(Double(result.tokens) / median), Double(result.bytes) / 1e6 / median))
+        func list(_ values: [Double]) -> String { values.map { String(format: "%.3f", $0) }.joined(separator: " ") }
+        print(String(format: "%@: %d texts, %.1f MB, %d tokens; median %.3f s wall, %.3f s CPU over %d runs; %@ tokens/s, %.1f MB/s",
+                     self.tokenizer, result.texts, Double(result.bytes) / 1e6, result.tokens, median, result.medianCPUSeconds,
+                     runs, compact(Double(result.tokens) / median), Double(result.bytes) / 1e6 / median))
+        print("  wall: \(list(result.secondsPerRun))\n  CPU:  \(list(result.cpuSecondsPerRun))")
     }
 }
 

@@ -118,6 +118,8 @@ final class TextToolsTests: XCTestCase {
         let tokenizer = try Tokenizer.trainWordLevel(on: reviews, minFrequency: 1)
         let result = try TokenizationBenchmark.run(tokenizer, on: reviews, runs: 3)
         XCTAssertEqual(result.secondsPerRun.count, 3)
+        XCTAssertEqual(result.cpuSecondsPerRun.count, 3)
+        XCTAssertTrue(result.cpuSecondsPerRun.allSatisfy { $0 >= 0 })
         XCTAssertEqual(result.texts, 3)
         XCTAssertEqual(result.tokens, reviews.map { tokenizer.encode($0).count }.reduce(0, +))
         XCTAssertEqual(result.bytes, reviews.map(\.utf8.count).reduce(0, +))
