@@ -85,6 +85,9 @@ public final class InputLines {
 public enum TokenizeLines {
     /// The text of a JSON Lines record `{"text": "..."}` (`field` names the key).
     public static func text(ofJSONLine line: String, field: String = "text", location: String) throws -> String {
+        guard line.drop(while: \.isWhitespace).first == "{" else {
+            throw RNNError("\(location): not a JSON object; each line must look like {\"\(field)\": \"...\"}")
+        }
         let value = try JSONValue.parse(Array(line.utf8), context: location)
         guard value.objectValue != nil else {
             throw RNNError("\(location): expected a JSON object with a \"\(field)\" field")

@@ -52,7 +52,8 @@ final class TextToolsTests: XCTestCase {
         XCTAssertEqual(try TokenizeLines.text(ofJSONLine: #"{"review": "x"}"#, field: "review", location: "line 1"), "x")
         assertOneLineError(try TokenizeLines.text(ofJSONLine: "{\"text\": ", location: "standard input line 2"),
                            contains: ["standard input line 2", "invalid JSON"])
-        assertOneLineError(try TokenizeLines.text(ofJSONLine: "[1, 2]", location: "line 3"), contains: ["line 3", "JSON object"])
+        assertOneLineError(try TokenizeLines.text(ofJSONLine: "[1, 2]", location: "line 3"), contains: ["line 3", "not a JSON object"])
+        assertOneLineError(try TokenizeLines.text(ofJSONLine: "plain text", location: "line 3"), contains: ["each line must look like {\"text\": \"...\"}"])
         assertOneLineError(try TokenizeLines.text(ofJSONLine: #"{"body": "x"}"#, location: "line 4"), contains: ["line 4", "no \"text\" field"])
         assertOneLineError(try TokenizeLines.text(ofJSONLine: #"{"text": 5}"#, location: "line 5"), contains: ["\"text\" field must be a string"])
     }
