@@ -81,6 +81,25 @@ public final class InputLines {
     }
 }
 
+/// Checks on the file a command will write, made before a long computation rather than after it.
+public enum OutputFile {
+    /// Throws unless `path`'s folder exists and `path` is not itself a folder.
+    public static func checkWritable(_ path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw RNNError.invalidFile(path, "is a folder; give a file name for the output")
+        }
+        let folder = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RNNError.invalidFile(path, "folder \(folder) does not exist; create it first")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder) else {
+            throw RNNError.invalidFile(path, "cannot write in \(folder) (no permission?)")
+        }
+    }
+}
+
 /// The line formats of `rnn tokenize`: parsing its input lines and writing its output lines.
 public enum TokenizeLines {
     /// The text of a JSON Lines record `{"text": "..."}` (`field` names the key).

@@ -46,6 +46,7 @@ struct GloVeTrain: ParsableCommand {
             guard dim > 0, epochs > 0, window > 0, learningRate > 0 else {
                 throw RNNError("--dim, --epochs, --window and --learning-rate must be positive")
             }
+            try OutputFile.checkWritable(out)
             let log = ProgressReporter(totalEpochs: epochs)
             let start = Date()
             func elapsed() -> String { clock(Date().timeIntervalSince(start)) }

@@ -108,6 +108,7 @@ struct TokenizerTrain: ParsableCommand {
         try reportingErrors {
             let kind = try TrainableTokenizerKind(parsing: kind)
             try kind.checkOptions(vocabSize: vocabSize, minFrequency: minFrequency)
+            try OutputFile.checkWritable(out)
             let start = Date()
             let texts = try TextSource(path: data, textColumn: textColumn, limit: limit).documents()
             let tokenizer = try kind.train(on: texts, vocabSize: vocabSize, minFrequency: minFrequency)

@@ -131,6 +131,13 @@ final class TextToolsTests: XCTestCase {
         assertOneLineError(try TokenizationBenchmark.run(tokenizer, on: [], runs: 1), contains: ["no texts"])
     }
 
+    func testOutputFileCheckedBeforeWork() throws {
+        XCTAssertNoThrow(try OutputFile.checkWritable(temporaryFolder.appendingPathComponent("new.json").path))
+        assertOneLineError(try OutputFile.checkWritable(temporaryFolder.appendingPathComponent("missing/new.json").path),
+                           contains: ["missing/new.json", "does not exist; create it first"])
+        assertOneLineError(try OutputFile.checkWritable(temporaryFolder.path), contains: ["is a folder"])
+    }
+
     // MARK: - GloVe
 
     func testGloVeCorpusVocabularyOrderCutsAndDroppedWords() throws {
