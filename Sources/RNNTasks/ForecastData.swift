@@ -140,8 +140,9 @@ public struct FeatureScaling: Codable, Sendable, Equatable {
 public enum ForecastTarget: String, Codable, Sendable, CaseIterable {
     /// The scaled value itself: (y_{o+k} − mean) / std.
     case level
-    /// The change from the last observed value, scaled: (y_{o+k} − y_{o−1}) / std. Lets the
-    /// network follow a trend beyond the range of values seen in training.
+    /// Values relative to the last observed one, scaled: the network reads (y_{o−W+t} − y_{o−1}) / std
+    /// and predicts (y_{o+k} − y_{o−1}) / std. Shifting the whole series changes nothing, so the
+    /// network follows a trend beyond the range of values seen in training.
     case delta
 }
 
@@ -166,13 +167,15 @@ struct ForecastWindowing {
         values = table.columns[0]
     }
 
-    /// x[t, b, c] = scaled[c][o_b − W + t].
+    /// x[t, b, c] = scaled[c][o_b − W + t]; for `delta`, column 0 minus its value at o_b − 1.
     func windows(_ origins: [Int]) throws -> Tensor {
         let B = origins.count, F = scaled.count
         var x = Tensor(shape: [window, B, F])
         for (b, origin) in origins.enumerated() {
+            let anchor = target == .delta ? scaled[0][origin - 1] : 0
             for t in 0..<window {
                 for c in 0..<F { x.scalars[(t * B + b) * F + c] = scaled[c][origin - window + t] }
+                x.scalars[(t * B + b) * F] -= anchor
             }
         }
         return x

@@ -137,7 +137,7 @@ public final class TrainedForecaster {
     /// (`split.validationEnd`, never seen in training or validation) to the end of `table`.
     public func evaluate(_ table: TimeSeriesTable, season: Int) throws -> ForecastReport {
         guard season >= 1 else { throw RNNError("--season must be at least 1, got \(season)") }
-        let testRange = config.split.validationEnd..<table.count
+        let testRange = config.split.validationEnd..<max(table.count, config.split.validationEnd)
         let origins = ForecastSplit.origins(targetsIn: testRange, window: config.window, horizon: config.horizon)
         guard !origins.isEmpty else {
             throw RNNError("\(table.path): too few points for the test part: the model's test part starts at point \(config.split.validationEnd + 1) and needs \(config.horizon) points (its horizon), the file has \(table.count)")
