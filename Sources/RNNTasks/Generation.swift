@@ -21,6 +21,11 @@ public struct GenerationOptions: Sendable, Equatable {
     /// Let generation emit the unknown token `[UNK]` (off by default: a sample of `[UNK]`s reads
     /// badly, and the padding token is never generated either way).
     public var allowUnknown = false
+    /// The label to write for, with a conditioned model (`--condition`).
+    public var condition: String?
+    /// Tokens emitted per model step with a `--predict-ahead K` model, 1 … K: heads 1 … n each
+    /// sample one token, all are emitted, then fed back in order before the next step.
+    public var tokensPerStep = 1
 
     public init() {}
 
@@ -31,6 +36,10 @@ public struct GenerationOptions: Sendable, Equatable {
         if let topP, !(topP > 0 && topP <= 1) { throw RNNError("--top-p must be in (0, 1], got \(topP)") }
         if let beamWidth, beamWidth < 1 { throw RNNError("--beam must be at least 1, got \(beamWidth)") }
         guard samples >= 1 else { throw RNNError("--samples must be at least 1, got \(samples)") }
+        guard tokensPerStep >= 1 else { throw RNNError("--tokens-per-step must be at least 1, got \(tokensPerStep)") }
+        if tokensPerStep > 1, let beamWidth, beamWidth > 1 {
+            throw RNNError("--tokens-per-step samples from the heads; it cannot be combined with --beam")
+        }
         if let beamWidth, beamWidth > 1, samples > beamWidth {
             throw RNNError("--samples \(samples) exceeds --beam \(beamWidth): beam search returns at most one result per beam")
         }
@@ -70,9 +79,14 @@ extension TrainedLanguageModel {
         let context = config.corpus && !promptIds.isEmpty ? promptIds : [endId] + promptIds
         var banned = Set([config.paddingId])
         if !options.allowUnknown, let unknown = tokenizer.tokenToId("[UNK]") { banned.insert(unknown) }
-        let predictor = BannedTokensPredictor(try makePredictor(), banned: banned.filter { $0 != config.endTokenId })
+        let conditionState = try initialHistory(condition: options.condition)
+        let predictor = BannedTokensPredictor(try makePredictor(initialHistory: conditionState),
+                                              banned: banned.filter { $0 != config.endTokenId })
         let results: [(ids: [Int32], stopped: StopReason, logProbability: Double)]
-        if let width = options.beamWidth, width > 1 {
+        if options.tokensPerStep > 1 {
+            results = try sampleSeveralPerStep(context: context, initialHistory: conditionState,
+                                               banned: banned.filter { $0 != config.endTokenId }, options: options)
+        } else if let width = options.beamWidth, width > 1 {
             results = try beamSearch(predictor, context: context, endId: endId, width: width, maxTokens: options.maxTokens,
                                      results: options.samples)
         } else {

@@ -145,6 +145,13 @@ struct LanguageModelData {
     /// Padded teacher-forcing batches of documents (bucketed by length).
     static func documentBatches(_ documents: [[Int32]], batchSize: Int, endId: Int32, paddingId: Int32, shuffle: Bool,
                                 generator: inout SeededGenerator) throws -> [LanguageModelBatch] {
+        try indexedDocumentBatches(documents, batchSize: batchSize, endId: endId, paddingId: paddingId, shuffle: shuffle,
+                                   generator: &generator).map(\.batch)
+    }
+
+    /// `documentBatches` with the document index of every row (to look up a row's condition).
+    static func indexedDocumentBatches(_ documents: [[Int32]], batchSize: Int, endId: Int32, paddingId: Int32, shuffle: Bool,
+                                       generator: inout SeededGenerator) throws -> [(batch: LanguageModelBatch, rows: [Int])] {
         guard !documents.isEmpty else { return [] }
         let order = makeBatches(lengths: documents.map { $0.count + 1 }, batchSize: batchSize, shuffle: shuffle,
                                 bucketing: true, generator: &generator)
@@ -154,8 +161,8 @@ struct LanguageModelData {
             for (row, index) in indices.enumerated() {
                 for (t, token) in (documents[index] + [endId]).enumerated() { targets[t * batch.size + row] = Int(token) }
             }
-            return LanguageModelBatch(inputs: batch.tokens, targets: targets, steps: batch.steps, size: batch.size,
-                                      lengths: batch.lengths)
+            return (LanguageModelBatch(inputs: batch.tokens, targets: targets, steps: batch.steps, size: batch.size,
+                                       lengths: batch.lengths), indices)
         }
     }
 

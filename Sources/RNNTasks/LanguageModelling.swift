@@ -30,6 +30,11 @@ public struct LanguageModellingConfig: Codable, Sendable, Equatable {
     public var bigram: KneserNeyBigramConfig?
     /// `vocabularyFingerprint(of:)` of the tokenizer trained with the model, to catch a swapped tokenizer.json.
     public var tokenizerFingerprint: String?
+    /// Several heads (`--predict-ahead`) and/or a label-conditioned initial state (`--condition-column`);
+    /// `network` is then its `base`.
+    public var multiStep: MultiStepLanguageModelConfig?
+    /// The condition labels, in label-id order (with `--condition-column`).
+    public var conditions: [String]?
 }
 
 /// FNV-1a (64 bit, hex) of the tokenizer's tokens in id order: equal for the same vocabulary.
@@ -70,6 +75,10 @@ public struct LanguageModelTrainingOptions: Sendable {
     public var batchSize = 32
     public var validationSplit = 0.1
     public var seed: UInt64 = 1
+    /// K output heads predicting tokens t+1 … t+K (1: the ordinary language model).
+    public var predictAhead = 1
+    /// CSV/TSV column or JSON field whose label conditions each document through the initial state.
+    public var conditionColumn: String?
     public var training = TrainingOptions()
 
     public init() {
@@ -91,7 +100,17 @@ public struct LanguageModelTrainingOptions: Sendable {
         guard validationSplit >= 0, validationSplit < 1 else {
             throw RNNError("--validation-split must be in [0, 1), got \(validationSplit)")
         }
+        guard predictAhead >= 1 else { throw RNNError("--predict-ahead must be at least 1, got \(predictAhead)") }
+        if usesMultiStepModel {
+            guard model == .rnn else { throw RNNError("--predict-ahead and --condition-column need --model rnn") }
+            if conditionColumn != nil, corpus {
+                throw RNNError("--condition-column labels documents; it cannot be used with --corpus")
+            }
+        }
     }
+
+    /// Whether training builds a `MultiStepLanguageModel` (several heads or a condition).
+    var usesMultiStepModel: Bool { predictAhead > 1 || conditionColumn != nil }
 }
 
 /// Cross-entropy of a model on held-out tokens.
@@ -125,6 +144,8 @@ public struct LanguageModelTrainingResult: Sendable {
     public var vocabularySize: Int
     public var seconds: Double
     public var summary: ModelSummary?
+    /// Per-head validation figures of a multi-step model (`--predict-ahead`, `--condition-column`).
+    public var heads: [HeadEvaluation] = []
 }
 
 /// `rnn lm train`: read, tokenize, split, train (RNN with teacher forcing, or the bigram), validate, save.
@@ -135,6 +156,10 @@ public enum LanguageModelTraining {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
+        if options.usesMultiStepModel {
+            return try trainMultiStep(source: source, options: options, output: output, log: log, onEvent: onEvent,
+                                      writtenBy: writtenBy, start: start)
+        }
         var generator = SeededGenerator(seed: options.seed)
         let data = try LanguageModelData.prepare(source: source, options: options, generator: &generator)
         log("read \(data.describe) from \(source.path); tokenizer \(options.tokenizer): \(data.tokenizer.vocabSize) tokens; "

@@ -22,14 +22,18 @@ final class NetworkPredictor: NextTokenPredictor {
     private var logits: [Float]
     let vocabularySize: Int
 
-    init(model: LanguageModel) throws {
+    /// The state every history starts from (zeros, or a condition's learned initial state).
+    private let initialHistory: LanguageModelStepper.History
+
+    init(model: LanguageModel, initialHistory: LanguageModelStepper.History? = nil) throws {
         stepper = try LanguageModelStepper(model: model)
         vocabularySize = model.config.vocabularySize
         logits = [Float](repeating: 0, count: vocabularySize)
+        self.initialHistory = initialHistory ?? stepper.emptyHistory()
     }
 
     func start(context: [Int32]) throws -> [Float] {
-        var history = stepper.emptyHistory()
+        var history = initialHistory
         logits.withUnsafeMutableBufferPointer { out in
             for token in context { stepper.step(token, history: &history, logits: out.baseAddress!) }
         }

@@ -15,14 +15,18 @@ public final class TrainedLanguageModel {
     public let configFile: ModelConfigFile<LanguageModellingConfig>
     public let tokenizer: Tokenizer
     let backend: Backend
+    /// The whole network when it has several heads or a condition; `backend` is then its base.
+    let multiStep: MultiStepLanguageModel?
 
     public var config: LanguageModellingConfig { configFile.model }
     var endId: Int32 { Int32(config.endTokenId) }
 
-    init(configFile: ModelConfigFile<LanguageModellingConfig>, tokenizer: Tokenizer, backend: Backend) {
+    init(configFile: ModelConfigFile<LanguageModellingConfig>, tokenizer: Tokenizer, backend: Backend,
+         multiStep: MultiStepLanguageModel? = nil) {
         self.configFile = configFile
         self.tokenizer = tokenizer
         self.backend = backend
+        self.multiStep = multiStep
     }
 
     /// Loads an "lm" model directory; checks that the tokenizer belongs to the model.
@@ -47,6 +51,15 @@ public final class TrainedLanguageModel {
             }
             network.recurrent.stateful = false
             var generator = SeededGenerator(seed: 0)
+            if var multiStepConfig = config.multiStep {
+                guard multiStepConfig.base == network, (config.conditions?.count ?? 0) == multiStepConfig.conditionCount else {
+                    throw RNNError.invalidFile(path, "config.json: the multi-step section does not match the network or the condition labels")
+                }
+                multiStepConfig.base.recurrent.stateful = config.corpus  // evaluation carries the state across stream windows
+                let model = try MultiStepLanguageModel(multiStepConfig, generator: &generator)
+                try ModelDirectory.loadWeights(into: model.store, from: path)
+                return TrainedLanguageModel(configFile: file, tokenizer: tokenizer, backend: .network(model.base), multiStep: model)
+            }
             let model = try LanguageModel(network, generator: &generator)
             try ModelDirectory.loadWeights(into: model.store, from: path)
             return TrainedLanguageModel(configFile: file, tokenizer: tokenizer, backend: .network(model))
@@ -70,6 +83,10 @@ public final class TrainedLanguageModel {
     /// Cross-entropy per token on new data, read the way the model was trained: documents
     /// (each framed by the end token, cut to `maxLength`) or, for a corpus model, one stream.
     public func evaluate(source: TextSource, batchSize: Int = 32) throws -> LanguageModelEvaluation {
+        if multiStep != nil {
+            let head = try evaluateHeads(source: source, batchSize: batchSize)[0]
+            return LanguageModelEvaluation(crossEntropy: head.crossEntropy, tokens: head.tokens)
+        }
         if config.corpus {
             let stream = encode(try source.corpus())
             guard stream.count >= 2 else { throw RNNError.invalidFile(source.path, "has fewer than two tokens") }
@@ -97,9 +114,9 @@ public final class TrainedLanguageModel {
     }
 
     /// A fresh predictor over the model, for generation.
-    func makePredictor() throws -> any NextTokenPredictor {
+    func makePredictor(initialHistory: LanguageModelStepper.History? = nil) throws -> any NextTokenPredictor {
         switch backend {
-        case .network(let model): try NetworkPredictor(model: model)
+        case .network(let model): try NetworkPredictor(model: model, initialHistory: initialHistory)
         case .bigram(let bigram): BigramPredictor(bigram: bigram)
         }
     }
