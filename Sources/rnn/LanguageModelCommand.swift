@@ -55,6 +55,9 @@ struct LanguageModelTrain: ParsableCommand {
     var validationSplit = 0.1
     @Option(help: "Keep the first this many tokens of each document; also the longest prompt.") var maxLength = 64
     @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
+    @Option(help: "K output heads predicting the next K tokens from each position (embeddings untied).") var predictAhead = 1
+    @Option(help: "CSV/TSV column or JSON field whose label conditions each document through the initial state.")
+    var conditionColumn: String?
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print the result as one JSON object.") var json = false
 
@@ -62,6 +65,8 @@ struct LanguageModelTrain: ParsableCommand {
         try reportingErrors {
             BLAS.setThreads(threads)
             var options = LanguageModelTrainingOptions()
+            options.predictAhead = predictAhead
+            options.conditionColumn = conditionColumn
             options.model = model
             options.corpus = corpus
             options.tokenizer = try TokenizerChoice(tokenizer)
@@ -70,8 +75,10 @@ struct LanguageModelTrain: ParsableCommand {
             options.cell = cell
             options.layers = layers
             options.hiddenSize = hidden
-            options.embeddingDimension = embeddingDim ?? (tieEmbeddings ? hidden : 128)
-            options.tieEmbeddings = tieEmbeddings
+            // Several heads or a condition: separate output layers, never tied to the embedding.
+            let tied = tieEmbeddings && predictAhead == 1 && conditionColumn == nil
+            options.embeddingDimension = embeddingDim ?? (tied ? hidden : 128)
+            options.tieEmbeddings = tied
             options.dropout = dropout
             options.bptt = bptt
             options.batchSize = batchSize
@@ -93,6 +100,9 @@ struct LanguageModelTrain: ParsableCommand {
                                              "training_tokens": result.trainingTokens, "validation_tokens": result.validationTokens,
                                              "vocabulary_size": result.vocabularySize, "epochs_run": result.history.count]
                 if let validation = result.validation { object["validation"] = validation.metrics }
+                if !result.heads.isEmpty {
+                    object["heads"] = result.heads.map { ["head": $0.head, "cross_entropy": $0.crossEntropy, "accuracy": $0.accuracy] }
+                }
                 if let bigram = result.bigramValidation { object["bigram_validation"] = bigram.metrics }
                 if let summary = result.summary { object["parameters"] = summary.totalParameters }
                 try printJSON(object)
@@ -101,6 +111,10 @@ struct LanguageModelTrain: ParsableCommand {
                 if let validation = result.validation {
                     print(String(format: "validation (%@): cross-entropy %.4f nats/token, perplexity %.2f, %.3f bits/token on %d tokens",
                                  model.rawValue, validation.crossEntropy, validation.perplexity, validation.bitsPerToken, validation.tokens))
+                }
+                for head in result.heads {
+                    print(String(format: "  head %d (token t+%d): cross-entropy %.4f, accuracy %.3f", head.head, head.head,
+                                 head.crossEntropy, head.accuracy))
                 }
                 if model == .rnn, let bigram = result.bigramValidation {
                     print(String(format: "bigram baseline (interpolated Kneser-Ney, same split): perplexity %.2f", bigram.perplexity))
@@ -128,6 +142,9 @@ struct LanguageModelGenerate: ParsableCommand {
     @Option(help: "Number of samples.") var samples = 1
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Flag(help: "Allow the unknown token [UNK] in generated text.") var allowUnknown = false
+    @Option(help: "The label to write for (a model trained with --condition-column).") var condition: String?
+    @Option(help: "Emit up to this many tokens per model step (a --predict-ahead model: heads 1 … n sample, then all are fed back).")
+    var tokensPerStep = 1
     @Option(help: ArgumentHelp("Measure only: generate this many times (seeds seed, seed+1, ...), print the speed.", visibility: .hidden))
     var timingRuns = 0
     @Option(help: "BLAS threads.") var threads = 1
@@ -145,6 +162,8 @@ struct LanguageModelGenerate: ParsableCommand {
             options.samples = samples
             options.seed = seed
             options.allowUnknown = allowUnknown
+            options.condition = condition
+            options.tokensPerStep = tokensPerStep
             try options.validate()
             let languageModel = try TrainedLanguageModel.load(from: model)
             if timingRuns > 0 {
@@ -196,14 +215,27 @@ struct LanguageModelEval: ParsableCommand {
             BLAS.setThreads(threads)
             let languageModel = try TrainedLanguageModel.load(from: model)
             let column = textColumn ?? languageModel.configFile.training["text_column"]
-            let result = try languageModel.evaluate(source: TextSource(path: data, textColumn: column, limit: limit))
+            let source = TextSource(path: data, textColumn: column, limit: limit)
+            let heads = try languageModel.evaluateHeads(source: source)
+            let result = LanguageModelEvaluation(crossEntropy: heads[0].crossEntropy, tokens: heads[0].tokens)
             let unit = languageModel.configFile.training["tokenizer"] == "char" ? "character" : "token"
+            let several = languageModel.heads > 1 || !languageModel.conditions.isEmpty
             if json {
-                try printJSON(["cross_entropy": result.crossEntropy, "perplexity": result.perplexity,
-                               "bits_per_\(unit)": result.bitsPerToken, "tokens": result.tokens, "model": languageModel.describe])
+                var object: [String: Any] = ["cross_entropy": result.crossEntropy, "perplexity": result.perplexity,
+                                             "bits_per_\(unit)": result.bitsPerToken, "tokens": result.tokens, "model": languageModel.describe]
+                if several {
+                    object["heads"] = heads.map { ["head": $0.head, "cross_entropy": $0.crossEntropy, "accuracy": $0.accuracy, "tokens": $0.tokens] }
+                }
+                try printJSON(object)
             } else {
                 print(String(format: "cross-entropy %.4f nats/%@  perplexity %.2f  %.4f bits/%@  (%d tokens; %@)",
                              result.crossEntropy, unit, result.perplexity, result.bitsPerToken, unit, result.tokens, languageModel.describe))
+                if several {
+                    for head in heads {
+                        print(String(format: "  head %d (token t+%d): cross-entropy %.4f nats, accuracy %.3f on %d tokens",
+                                     head.head, head.head, head.crossEntropy, head.accuracy, head.tokens))
+                    }
+                }
             }
         }
     }
