@@ -117,9 +117,9 @@ struct BenchCommand: ParsableCommand {
                                                             recurrent: recurrent, pooling: .last, labels: ["0", "1"]), generator: &generator)
             let batch = try TokenBatch(sequences: (0..<B).map { b in (0..<T).map { inputs[$0 * B + b] } }, padding: 0)
             let labels = (0..<B).map { _ in Int(generator.next() % 2) }
-            let trainer = try Trainer(store: model.store, options: options)
+            let update = try TrainingUpdate(store: model.store, options: options)
             result.trainTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds) {
-                try trainer.fit(batches: { _ in [0] }, step: { _ in try model.trainStep(batch, labels: labels, generator: &generator) }, validate: nil)
+                try update.run { try model.trainStep(batch, labels: labels, generator: &generator) }
             })
             result.inferTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds / 2) {
                 _ = try model.logits(batch, training: false, generator: &generator)
@@ -130,11 +130,9 @@ struct BenchCommand: ParsableCommand {
             let model = try LanguageModel(LanguageModelConfig(vocabularySize: V, embeddingDimension: configuration.embedding,
                                                               recurrent: recurrent), generator: &generator)
             let targets = (0..<(B * T)).map { _ in Int(generator.next() % UInt64(V)) }
-            let trainer = try Trainer(store: model.store, options: options)
+            let update = try TrainingUpdate(store: model.store, options: options)
             result.trainTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds) {
-                try trainer.fit(batches: { _ in [0] }, step: { _ in
-                    try model.trainStep(inputs: inputs, targets: targets, steps: T, batch: B, generator: &generator)
-                }, validate: nil)
+                try update.run { try model.trainStep(inputs: inputs, targets: targets, steps: T, batch: B, generator: &generator) }
             })
             result.inferTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds / 2) {
                 _ = try model.logits(tokens: inputs, steps: T, batch: B, training: false, generator: &generator)
@@ -152,6 +150,29 @@ struct BenchCommand: ParsableCommand {
         result.trainGFLOPs = 3 * configuration.flopsPerToken * result.trainTokensPerSecond / 1e9
         result.peakMemoryBytes = peakResidentBytes()
         return result
+    }
+}
+
+/// One optimizer step as `Trainer.fit` takes it per batch: zero the gradients, forward and
+/// backward, clip to the global norm, update. (`fit` itself cannot be timed call by call: it
+/// resumes after its last completed epoch, so a second call with the same options does nothing.)
+private struct TrainingUpdate {
+    let store: ParameterStore
+    let options: TrainingOptions
+    let optimizer: any TrainingOptimizer
+
+    init(store: ParameterStore, options: TrainingOptions) throws {
+        self.store = store
+        self.options = options
+        optimizer = try options.makeOptimizer(for: store)
+    }
+
+    func run(_ step: () throws -> StepResult) throws {
+        store.zeroGradients()
+        let result = try step()
+        guard result.loss.isFinite else { throw RNNError("bench: the loss is \(result.loss)") }
+        if let clipNorm = options.clipNorm { _ = try GradientClipping.clipByGlobalNorm(store, maxNorm: clipNorm) }
+        optimizer.step()
     }
 }
 
