@@ -27,9 +27,8 @@ struct GRUCell: RecurrentCell {
             let gxRow = gx + row * 3 * H, ghRow = gh + row * 3 * H
             let saved = cache + row * 4 * H  // [r | z | n | a]
             let hPrevRow = hPrev + row * H, hRow = hOut + row * H
-            var j = 0
-            while j < H {  // eight units at a time
-                let width = min(8, H - j)
+            /// Units j ..< j + width (width 8, or the remainder).
+            @inline(__always) func units(_ j: Int, _ width: Int) {
                 let r = sigmoid8(loadFloat8(gxRow + j, count: width) + loadFloat8(ghRow + j, count: width)
                                  + loadFloat8(recurrentBias + j, count: width))
                 let z = sigmoid8(loadFloat8(gxRow + H + j, count: width) + loadFloat8(ghRow + H + j, count: width)
@@ -41,8 +40,10 @@ struct GRUCell: RecurrentCell {
                 storeFloat8(z, saved + H + j, count: width)
                 storeFloat8(n, saved + 2 * H + j, count: width)
                 storeFloat8(a, saved + 3 * H + j, count: width)
-                j += 8
             }
+            var j = 0
+            while j + 8 <= H { units(j, 8); j += 8 }
+            if j < H { units(j, H - j) }
         }
     }
 
@@ -56,20 +57,25 @@ struct GRUCell: RecurrentCell {
             let saved = cache + row * 4 * H
             let dxRow = dGx + row * 3 * H, dhGateRow = dGh + row * 3 * H
             let dhRow = dh + row * H, hPrevRow = hPrev + row * H, dhPrevRow = dhPrev + row * H
-            for j in 0..<H {
-                let r = saved[j], z = saved[H + j], n = saved[2 * H + j], a = saved[3 * H + j]
-                let delta = dhRow[j]
-                let dN = delta * (1 - z) * (1 - n * n)
-                let dZ = delta * (hPrevRow[j] - n) * z * (1 - z)
+            /// Units j ..< j + width (width 8, or the remainder).
+            @inline(__always) func units(_ j: Int, _ width: Int) {
+                let r = loadFloat8(saved + j, count: width), z = loadFloat8(saved + H + j, count: width)
+                let n = loadFloat8(saved + 2 * H + j, count: width), a = loadFloat8(saved + 3 * H + j, count: width)
+                let delta = loadFloat8(dhRow + j, count: width)
+                let dN = delta * (1 - z) * (1 - n * n)                                   // δn̂
+                let dZ = delta * (loadFloat8(hPrevRow + j, count: width) - n) * z * (1 - z)
                 let dR = dN * a * r * (1 - r)
-                dxRow[j] = dR
-                dxRow[H + j] = dZ
-                dxRow[2 * H + j] = dN
-                dhGateRow[j] = dR
-                dhGateRow[H + j] = dZ
-                dhGateRow[2 * H + j] = dN * r
-                dhPrevRow[j] = delta * z
+                storeFloat8(dR, dxRow + j, count: width)
+                storeFloat8(dZ, dxRow + H + j, count: width)
+                storeFloat8(dN, dxRow + 2 * H + j, count: width)
+                storeFloat8(dR, dhGateRow + j, count: width)
+                storeFloat8(dZ, dhGateRow + H + j, count: width)
+                storeFloat8(dN * r, dhGateRow + 2 * H + j, count: width)
+                storeFloat8(delta * z, dhPrevRow + j, count: width)  // direct path δ ⊙ z
             }
+            var j = 0
+            while j + 8 <= H { units(j, 8); j += 8 }
+            if j < H { units(j, H - j) }
         }
     }
 }

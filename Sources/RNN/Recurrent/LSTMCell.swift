@@ -29,9 +29,8 @@ struct LSTMCell: RecurrentCell {
             let gxRow = gx + row * 4 * H, ghRow = gh + row * 4 * H
             let gates = cache + row * 5 * H  // [i | f | g | o | tanh c]
             let cPrevRow = cPrev + row * H, cRow = cOut + row * H, hRow = hOut + row * H
-            var j = 0
-            while j < H {  // eight units at a time
-                let width = min(8, H - j)
+            /// Units j ..< j + width (width 8, or the remainder).
+            @inline(__always) func units(_ j: Int, _ width: Int) {
                 @inline(__always) func preActivation(_ gate: Int) -> Float8 {
                     let offset = gate * H + j
                     return loadFloat8(gxRow + offset, count: width) + loadFloat8(ghRow + offset, count: width)
@@ -50,8 +49,10 @@ struct LSTMCell: RecurrentCell {
                 storeFloat8(g, gates + 2 * H + j, count: width)
                 storeFloat8(o, gates + 3 * H + j, count: width)
                 storeFloat8(tanhC, gates + 4 * H + j, count: width)
-                j += 8
             }
+            var j = 0
+            while j + 8 <= H { units(j, 8); j += 8 }
+            if j < H { units(j, H - j) }
         }
     }
 
@@ -66,18 +67,25 @@ struct LSTMCell: RecurrentCell {
             let dGates = dGx + row * 4 * H
             let dhRow = dh + row * H, dcRow = dc + row * H, cPrevRow = cPrev + row * H
             let dcPrevRow = dcPrev + row * H, dhPrevRow = dhPrev + row * H
-            for j in 0..<H {
-                let i = gates[j], f = gates[H + j], g = gates[2 * H + j], o = gates[3 * H + j]
-                let tanhC = gates[4 * H + j]
-                let dcTotal = dcRow[j] + dhRow[j] * o * (1 - tanhC * tanhC)
-                let dI = dcTotal * g, dF = dcTotal * cPrevRow[j], dG = dcTotal * i, dO = dhRow[j] * tanhC
-                dGates[j] = dI * i * (1 - i)
-                dGates[H + j] = dF * f * (1 - f)
-                dGates[2 * H + j] = dG * (1 - g * g)
-                dGates[3 * H + j] = dO * o * (1 - o)
-                dcPrevRow[j] = dcTotal * f
-                dhPrevRow[j] = 0
+            /// Units j ..< j + width (width 8, or the remainder).
+            @inline(__always) func units(_ j: Int, _ width: Int) {
+                let i = loadFloat8(gates + j, count: width), f = loadFloat8(gates + H + j, count: width)
+                let g = loadFloat8(gates + 2 * H + j, count: width), o = loadFloat8(gates + 3 * H + j, count: width)
+                let tanhC = loadFloat8(gates + 4 * H + j, count: width)
+                let deltaH = loadFloat8(dhRow + j, count: width)
+                // δc' = δc + δh ⊙ o ⊙ (1 − tanh²c)
+                let dcTotal = loadFloat8(dcRow + j, count: width) + deltaH * o * (1 - tanhC * tanhC)
+                // δi = δc' g, δf = δc' c_{t−1}, δg = δc' i, δo = δh tanh c; times σ' or tanh'
+                storeFloat8(dcTotal * g * i * (1 - i), dGates + j, count: width)
+                storeFloat8(dcTotal * loadFloat8(cPrevRow + j, count: width) * f * (1 - f), dGates + H + j, count: width)
+                storeFloat8(dcTotal * i * (1 - g * g), dGates + 2 * H + j, count: width)
+                storeFloat8(deltaH * tanhC * o * (1 - o), dGates + 3 * H + j, count: width)
+                storeFloat8(dcTotal * f, dcPrevRow + j, count: width)  // ∂L/∂c_{t−1}
+                storeFloat8(Float8(), dhPrevRow + j, count: width)      // no direct path h_{t−1} → h_t
             }
+            var j = 0
+            while j + 8 <= H { units(j, 8); j += 8 }
+            if j < H { units(j, H - j) }
         }
     }
 }

@@ -18,11 +18,11 @@ struct SimpleRNNCell: RecurrentCell {
                  hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                  hOut: UnsafeMutablePointer<Float>, cOut: UnsafeMutablePointer<Float>,
                  cache: UnsafeMutablePointer<Float>) {
+        let activation = self.activation
         for row in 0..<rows {
             let base = row * hiddenSize
-            var j = 0
-            while j < hiddenSize {  // h_t = f(W x_t + b_ih + U h_{t−1} + b_hh), eight units at a time
-                let width = min(8, hiddenSize - j)
+            /// h_t = f(W x_t + b_ih + U h_{t−1} + b_hh) for units j ..< j + width.
+            @inline(__always) func units(_ j: Int, _ width: Int) {
                 let preActivation = loadFloat8(gx + base + j, count: width) + loadFloat8(gh + base + j, count: width)
                     + loadFloat8(recurrentBias + j, count: width)
                 let value: Float8
@@ -33,8 +33,10 @@ struct SimpleRNNCell: RecurrentCell {
                 case .sigmoid: value = sigmoid8(preActivation)
                 }
                 storeFloat8(value, hOut + base + j, count: width)
-                j += 8
             }
+            var j = 0
+            while j + 8 <= hiddenSize { units(j, 8); j += 8 }
+            if j < hiddenSize { units(j, hiddenSize - j) }
         }
     }
 
@@ -44,12 +46,23 @@ struct SimpleRNNCell: RecurrentCell {
                   hOut: UnsafePointer<Float>, cache: UnsafePointer<Float>,
                   dGx: UnsafeMutablePointer<Float>, dGh: UnsafeMutablePointer<Float>,
                   dhPrev: UnsafeMutablePointer<Float>, dcPrev: UnsafeMutablePointer<Float>) {
-        let activation = self.activation
         let count = rows * hiddenSize
-        for index in 0..<count {
-            // ∂L/∂a = δ ⊙ f'(a); h_{t−1} reaches h_t only through U.
-            dGx[index] = dh[index] * activation.derivative(output: hOut[index])
-            dhPrev[index] = 0
+        guard activation == .tanh else {
+            for index in 0..<count {
+                // ∂L/∂a = δ ⊙ f'(a); h_{t−1} reaches h_t only through U.
+                dGx[index] = dh[index] * activation.derivative(output: hOut[index])
+                dhPrev[index] = 0
+            }
+            return
         }
+        /// The default tanh, eight at a time: ∂L/∂a = δ ⊙ (1 − h_t²).
+        @inline(__always) func elements(_ index: Int, _ width: Int) {
+            let h = loadFloat8(hOut + index, count: width)
+            storeFloat8(loadFloat8(dh + index, count: width) * (1 - h * h), dGx + index, count: width)
+            storeFloat8(Float8(), dhPrev + index, count: width)
+        }
+        var index = 0
+        while index + 8 <= count { elements(index, 8); index += 8 }
+        if index < count { elements(index, count - index) }
     }
 }
