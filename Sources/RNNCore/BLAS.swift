@@ -34,6 +34,23 @@ public enum BLAS {
             }
             return
         }
+        // A single row or column is a matrix-vector product. Handing it to sgemv matters:
+        // OpenBLAS 0.3.21's sgemm packs the whole other matrix first (batch-1 generation
+        // multiplies one row by every weight matrix at every step).
+        if m == 1 {
+            // c = op(B)ᵀ · (the one row of op(A))
+            cblas_sgemv(CblasRowMajor, transposeB ? CblasNoTrans : CblasTrans,
+                        Int32(transposeB ? n : k), Int32(transposeB ? k : n),
+                        alpha, b, Int32(ldb), a, Int32(transposeA ? lda : 1), beta, c, 1)
+            return
+        }
+        if n == 1 {
+            // c = op(A) · (the one column of op(B))
+            cblas_sgemv(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                        Int32(transposeA ? k : m), Int32(transposeA ? m : k),
+                        alpha, a, Int32(lda), b, Int32(transposeB ? 1 : ldb), beta, c, Int32(ldc))
+            return
+        }
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,
