@@ -173,30 +173,72 @@ public enum SoftmaxCrossEntropy {
                 gradient.map { ($0 + row * classes).update(repeating: 0, count: classes) }
                 continue
             }
-            var maxIndex = 0
-            var maxValue = x[0]
-            for column in 1..<max(classes, 1) where x[column] > maxValue {
-                maxValue = x[column]
-                maxIndex = column
-            }
+            let (maxValue, maxIndex) = maximum(x, count: classes)
             if maxIndex == target { correctCount += 1 }
-            var expSum: Float = 0
+            let expSum = exponentials(x, count: classes, minus: maxValue, into: gradient.map { $0 + row * classes })
             if let gradient {
-                let g = gradient + row * classes
-                for column in 0..<classes {
-                    let e = exp(x[column] - maxValue)
-                    g[column] = e
-                    expSum += e
-                }
-                let factor = scale / expSum
-                for column in 0..<classes { g[column] *= factor }
-                g[target] -= scale
-            } else {
-                for column in 0..<classes { expSum += exp(x[column] - maxValue) }
+                scale8(gradient + row * classes, count: classes, by: scale / expSum)
+                gradient[row * classes + target] -= scale
             }
             lossSum += Double(log(expSum) - (x[target] - maxValue))
         }
         return Sums(lossSum: lossSum, validCount: validCount, correctCount: correctCount)
+    }
+
+    // The three passes over a row, eight classes at a time (a language model's rows are the
+    // vocabulary wide: measured, the scalar `exp` here was ~3% of a jokes-lm training step).
+
+    /// The largest of x[0 ..< count] and the first index holding it.
+    private static func maximum(_ x: UnsafePointer<Float>, count: Int) -> (Float, Int) {
+        var lanes = Float8(repeating: -.infinity)
+        var column = 0
+        while column + 8 <= count {
+            let values = loadFloat8(x + column)
+            lanes = lanes.replacing(with: values, where: values .> lanes)
+            column += 8
+        }
+        var best = lanes.max()
+        while column < count {
+            best = Swift.max(best, x[column])
+            column += 1
+        }
+        var index = 0
+        while index < count - 1 && !(x[index] >= best) { index += 1 }  // NaN rows end at the last index
+        return (best, index)
+    }
+
+    /// Σⱼ e^{xⱼ − shift}, also storing each term in `terms` when given.
+    private static func exponentials(_ x: UnsafePointer<Float>, count: Int, minus shift: Float,
+                                     into terms: UnsafeMutablePointer<Float>?) -> Float {
+        var lanes = Float8()
+        var column = 0
+        while column + 8 <= count {
+            let e = exp8(loadFloat8(x + column) - shift)
+            if let terms { storeFloat8(e, terms + column) }
+            lanes += e
+            column += 8
+        }
+        var sum = lanes.sum()
+        while column < count {
+            let e = exp(x[column] - shift)
+            terms?[column] = e
+            sum += e
+            column += 1
+        }
+        return sum
+    }
+
+    /// x[0 ..< count] *= factor
+    private static func scale8(_ x: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        var column = 0
+        while column + 8 <= count {
+            storeFloat8(loadFloat8(x + column) * factor, x + column)
+            column += 8
+        }
+        while column < count {
+            x[column] *= factor
+            column += 1
+        }
     }
 
     /// Totals from the raw-pointer form.
