@@ -1,3 +1,4 @@
+import Dispatch
 import RNNCore
 
 /// Hidden (and cell) states of every layer and direction: (L·D, B, H), layer-major,
@@ -49,7 +50,7 @@ public final class Recurrent {
     private var lengths: [Int32] = []
     private var carriedState: RecurrentState?
     private let zeros = FloatBuffer()
-    private let scratch = FloatBuffer()
+    private let cellScratch = [FloatBuffer(), FloatBuffer()]  // ∂L/∂c_0 of each direction
     private let gradientIn = FloatBuffer(), gradientOut = FloatBuffer()
 
     /// Builds the layer and registers its parameters in `store` with names prefixed by `name`
@@ -172,12 +173,16 @@ public final class Recurrent {
         droppedLayers = []
         let outputSize = config.outputSize
         for layer in 0..<L {
-            for direction in 0..<D {
+            let directionRunners = runners[layer], input = UnsafePointer(layerInputs[layer].pointer)
+            let initial = (0..<D).map { direction in
                 let slice = (layer * D + direction) * B * H
-                let initialHidden = initialStateSlice(state?.hidden, offset: slice, count: B * H, fallback: zeroState, slot: 0)
-                let initialCell = initialStateSlice(state?.cell, offset: slice, count: B * H, fallback: zeroState, slot: 1)
-                runners[layer][direction].forward(input: layerInputs[layer].pointer, steps: T, rows: B,
-                                                  lengths: self.lengths, h0: initialHidden, c0: initialCell)
+                return (hidden: initialStateSlice(state?.hidden, offset: slice, count: B * H, fallback: zeroState, slot: 2 * direction),
+                        cell: initialStateSlice(state?.cell, offset: slice, count: B * H, fallback: zeroState, slot: 2 * direction + 1))
+            }
+            let lengths = self.lengths
+            forEachDirection(D) { direction in
+                directionRunners[direction].forward(input: input, steps: T, rows: B, lengths: lengths,
+                                                    h0: initial[direction].hidden, c0: initial[direction].cell)
             }
             let output = layerOutputs[layer].reserve(T * B * outputSize)
             mergeDirections(layer: layer, into: output)
@@ -252,23 +257,28 @@ public final class Recurrent {
         for layer in stride(from: L - 1, through: 0, by: -1) {
             let inputSize = config.layerInputSize(layer)
             let dIn = gradientIn.zeroed(T * B * inputSize)
-            for direction in 0..<D {
-                let slot = (layer * D + direction) * B * H
-                let (directionGradient, stride) = directionOutputGradient(dOut, layer: layer, direction: direction)
-                withOptionalPointer(finalHidden, offset: slot) { dhN in
-                    withOptionalPointer(finalCell, offset: slot) { dcN in
-                        initialHidden.withUnsafeMutableBufferPointer { dh0 in
-                            let dc0 = initialCell == nil ? nil : scratch.reserve(B * H)
-                            runners[layer][direction].backward(
-                                outputGradient: directionGradient, outputStride: stride,
-                                finalHiddenGradient: dhN, finalCellGradient: dcN,
-                                input: layerInputs[layer].pointer, inputGradient: dIn,
-                                initialHiddenGradient: dh0.baseAddress! + slot, initialCellGradient: dc0)
+            let directionRunners = runners[layer], input = UnsafePointer(layerInputs[layer].pointer)
+            let outputGradients = (0..<D).map { directionOutputGradient(dOut, layer: layer, direction: $0) }
+            let cellGradients = (0..<D).map { initialCell == nil ? nil : cellScratch[$0].reserve(B * H) }
+            initialHidden.withUnsafeMutableBufferPointer { dh0 in
+                let dh0 = dh0.baseAddress!
+                withOptionalPointer(finalHidden) { dhN in
+                    withOptionalPointer(finalCell) { dcN in
+                        forEachDirection(D) { direction in
+                            let slot = (layer * D + direction) * B * H
+                            directionRunners[direction].backward(
+                                outputGradient: outputGradients[direction].0, outputStride: outputGradients[direction].1,
+                                finalHiddenGradient: dhN.map { $0 + slot }, finalCellGradient: dcN.map { $0 + slot },
+                                input: input, inputGradient: nil,
+                                initialHiddenGradient: dh0 + slot, initialCellGradient: cellGradients[direction])
                         }
                     }
                 }
-                if initialCell != nil {
-                    let dc0 = scratch.pointer
+            }
+            for direction in 0..<D {
+                directionRunners[direction].addInputGradient(into: dIn)
+                if let dc0 = cellGradients[direction] {
+                    let slot = (layer * D + direction) * B * H
                     initialCell!.withUnsafeMutableBufferPointer { ($0.baseAddress! + slot).update(from: dc0, count: B * H) }
                 }
             }
@@ -352,7 +362,7 @@ public final class Recurrent {
     }
 
     private let mergeScratchForward = FloatBuffer(), mergeScratchBackward = FloatBuffer()
-    private let initialScratch = [FloatBuffer(), FloatBuffer()]
+    private let initialScratch = [FloatBuffer(), FloatBuffer(), FloatBuffer(), FloatBuffer()]  // [direction · 2 + (h, c)]
 
     /// Copies `count` floats of `tensor` from `offset` into a scratch slot (or returns `fallback` zeros).
     private func initialStateSlice(_ tensor: Tensor?, offset: Int, count: Int,
@@ -373,6 +383,7 @@ protocol DirectionRunning: AnyObject {
                   input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                   initialHiddenGradient: UnsafeMutablePointer<Float>,
                   initialCellGradient: UnsafeMutablePointer<Float>?)
+    func addInputGradient(into inputGradient: UnsafeMutablePointer<Float>)
     func outputState(step t: Int) -> UnsafePointer<Float>
     func produced(row: Int, step t: Int) -> Bool
     var recordsStateGradientNorms: Bool { get set }
@@ -383,9 +394,35 @@ protocol DirectionRunning: AnyObject {
 
 extension SequenceRunner: DirectionRunning {}
 
-private func withOptionalPointer<R>(_ tensor: Tensor?, offset: Int, _ body: (UnsafePointer<Float>?) -> R) -> R {
+private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let tensor else { return body(nil) }
-    return tensor.withUnsafeBufferPointer { body($0.baseAddress! + offset) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Runs `body(direction)` for each of `count` directions. Two directions are independent until
+/// they are merged, so with a BLAS budget of two or more threads they run at once, one per
+/// thread, each with a single-threaded BLAS (OpenBLAS's thread count is global, so it is set
+/// for the duration and restored). Measured on the imdb-bigru shapes: see BENCHMARKS.md.
+private func forEachDirection(_ count: Int, _ body: (Int) -> Void) {
+    let threads = BLAS.threads
+    guard count == 2, threads >= 2 else {
+        for direction in 0..<count { body(direction) }
+        return
+    }
+    BLAS.setThreads(1)
+    defer { BLAS.setThreads(threads) }
+    // Safe to share: each direction writes only its own runner's buffers, its own parameters'
+    // gradients and its own slices of the state gradients; both only read the layer input.
+    withoutActuallyEscaping(body) { body in
+        let work = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: count) { work.value($0) }
+    }
+}
+
+/// Hands a value to `concurrentPerform` whose thread safety the caller has checked by hand.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// Reverses the first `lengths[b]` steps of every sequence b of a (T, B, F) tensor; padding stays.

@@ -213,11 +213,15 @@ final class SequenceRunner<Cell: RecurrentCell> {
                   beta: 1, c: store.gradients(of: weightHH), ldc: H)
         if let biasIH { addColumnSums(dGxBase, rows: n, columns: G, into: store.gradients(of: biasIH)) }
         if let biasHH { addColumnSums(dGhBase, rows: n, columns: G, into: store.gradients(of: biasHH)) }
-        if let inputGradient {
-            BLAS.gemm(transposeA: false, transposeB: false, m: n, n: inputSize, k: G,
-                      a: dGxBase, lda: G, b: store.values(of: weightIH), ldb: inputSize,
-                      beta: 1, c: inputGradient, ldc: inputSize)
-        }
+        if let inputGradient { addInputGradient(into: inputGradient) }
+    }
+
+    /// ∂L/∂x (T, B, I) += dGx · W_ih for the last `backward`. Separate from `backward` so that
+    /// two directions can run backward at once and then add into one input gradient in turn.
+    func addInputGradient(into inputGradient: UnsafeMutablePointer<Float>) {
+        BLAS.gemm(transposeA: false, transposeB: false, m: steps * rows, n: inputSize, k: gateWidth,
+                  a: gateGradX.pointer, lda: gateWidth, b: store.values(of: weightIH), ldb: inputSize,
+                  beta: 1, c: inputGradient, ldc: inputSize)
     }
 }
 

@@ -54,6 +54,46 @@ final class RecurrentTests: XCTestCase {
         }
     }
 
+    /// With two BLAS threads a bidirectional layer runs its two directions at once (one thread
+    /// each); everything must match one thread, where they run in turn — the path the finite
+    /// differences check.
+    func testConcurrentDirectionsMatchOneThread() throws {
+        let savedThreads = BLAS.threads
+        defer { BLAS.setThreads(savedThreads) }
+        let T = 5, B = 17, H = 12  // 12 units: one 8-wide chunk and a tail
+        let lengths = (0..<B).map { 1 + $0 % T }
+        for cell in CellType.allCases {
+            for bidirectional in [false, true] {
+                let config = RecurrentConfig(cell: cell, inputSize: 6, hiddenSize: H, layers: 2, bidirectional: bidirectional)
+                let stateShape = [config.layers * config.directions, B, H]
+                let x = randomTensor([T, B, config.inputSize], seed: 41)
+                let state = RecurrentState(hidden: randomTensor(stateShape, seed: 42, scale: 0.5),
+                                           cell: cell == .lstm ? randomTensor(stateShape, seed: 43, scale: 0.5) : nil)
+                let outputCotangent = randomTensor([T, B, config.outputSize], seed: 44)
+                let stateCotangent = RecurrentState(hidden: randomTensor(stateShape, seed: 45),
+                                                    cell: cell == .lstm ? randomTensor(stateShape, seed: 46) : nil)
+                func run(threads: Int) throws -> [Tensor] {
+                    BLAS.setThreads(threads)
+                    let (layer, store) = try makeLayer(config)
+                    layer.recordsStateGradientNorms = true
+                    var generator = SeededGenerator(seed: 1)
+                    let output = try layer.forward(x, lengths: lengths, initialState: state, generator: &generator)
+                    store.zeroGradients()
+                    let gradients = try layer.backward(outputGradient: outputCotangent, stateGradient: stateCotangent)
+                    let norms = try Tensor(shape: [T], scalars: layer.stateGradientNorms(layer: 0, direction: 0))
+                    return [output.sequence, output.state.hidden, gradients.input, gradients.initialState.hidden, norms]
+                        + [output.state.cell, gradients.initialState.cell].compactMap { $0 }
+                        + store.parameters.map { store.gradientTensor($0) }
+                }
+                let whole = try run(threads: 1), parts = try run(threads: 2)
+                XCTAssertEqual(whole.count, parts.count)
+                for (index, (expected, actual)) in zip(whole, parts).enumerated() {
+                    assertClose(actual, expected, absolute: 1e-5, "\(cell) bidirectional \(bidirectional) result \(index)")
+                }
+            }
+        }
+    }
+
     func testMergeModesMatchFiniteDifferences() throws {
         for cell in CellType.allCases {
             for merge in MergeMode.allCases {
