@@ -144,7 +144,10 @@ public final class Trainer {
         self.optimizer = try options.makeOptimizer(for: store)
     }
 
-    /// Trains for `options.epochs` epochs (fewer when early stopping triggers).
+    /// Trains up to `options.epochs` epochs in all (fewer when early stopping triggers). A trainer
+    /// remembers the epochs it has completed (and those restored by `resume`), so a second call
+    /// continues where the first stopped and returns at once when all epochs are done: make a new
+    /// `Trainer` to train again from the current weights.
     /// - batches: the batches of epoch e (shuffled by the caller with its seeded generator).
     /// - step: forward and backward of one batch; gradients accumulate into the store.
     /// - validate: evaluation on held-out data (nil: none); `monitor` names the metric to keep
