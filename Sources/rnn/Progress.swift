@@ -28,19 +28,19 @@ final class ProgressReporter {
     func handle(_ event: TrainingEvent) {
         guard !quiet else { return }
         switch event {
-        case let .batch(epoch, batch, batches, loss, rate, elapsed):
+        case let .batch(epoch, batch, batches, loss, gradientNorm, rate, elapsed):
             let remaining = elapsed / Double(batch) * Double(batches - batch)
             if interactive {
                 guard elapsed - lastDraw > 0.1 || batch == batches else { return }
                 lastDraw = elapsed
                 let width = 24, filled = Int(Double(width) * Double(batch) / Double(batches))
                 let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                write("\r\u{1B}[Kepoch \(epoch)/\(totalEpochs) \(bar) \(batch)/\(batches)  \(compact(rate)) \(tokenWord)/s  loss \(String(format: "%.4f", loss))  ETA \(clock(remaining))")
+                write("\r\u{1B}[Kepoch \(epoch)/\(totalEpochs) \(bar) \(batch)/\(batches)  \(compact(rate)) \(tokenWord)/s  loss \(String(format: "%.4f", loss))  grad \(String(format: "%.2f", gradientNorm))  ETA \(clock(remaining))")
             } else {
                 let tenth = max(batches / 10, 1)
                 guard batch % tenth == 0 || batch == batches, elapsed - lastPlainLine >= 5 || batch == batches else { return }
                 lastPlainLine = elapsed
-                write("epoch \(epoch)/\(totalEpochs) batch \(batch)/\(batches)  \(compact(rate)) \(tokenWord)/s  loss \(String(format: "%.4f", loss))  ETA \(clock(remaining))\n")
+                write("epoch \(epoch)/\(totalEpochs) batch \(batch)/\(batches)  \(compact(rate)) \(tokenWord)/s  loss \(String(format: "%.4f", loss))  grad \(String(format: "%.2f", gradientNorm))  ETA \(clock(remaining))\n")
             }
         case .epoch(let record):
             lastPlainLine = 0

@@ -88,7 +88,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
 
 /// What the trainer tells its caller while it runs (the CLI draws a progress bar from these).
 public enum TrainingEvent: Sendable {
-    case batch(epoch: Int, batch: Int, batches: Int, runningLoss: Double, tokensPerSecond: Double, elapsed: Double)
+    /// After each optimizer step; `gradientNorm` is that step's global norm before clipping.
+    case batch(epoch: Int, batch: Int, batches: Int, runningLoss: Double, gradientNorm: Double, tokensPerSecond: Double, elapsed: Double)
     case epoch(EpochRecord)
 }
 
@@ -196,7 +197,7 @@ public final class Trainer {
                 normMax = max(normMax, Double(norm))
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 onEvent(.batch(epoch: epoch, batch: index + 1, batches: epochBatches.count,
-                               runningLoss: lossSum / Double(max(lossCount, 1)),
+                               runningLoss: lossSum / Double(max(lossCount, 1)), gradientNorm: Double(norm),
                                tokensPerSecond: Double(tokens) / max(elapsed, 1e-9), elapsed: elapsed))
             }
             let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
