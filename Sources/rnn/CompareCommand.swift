@@ -8,17 +8,19 @@ import RNNTasks
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Train several classifier configurations on the same split and seed; write a table and curves.",
+        abstract: "Train several configurations on the same split and seed; write a table and curves.",
         discussion: """
-        A configuration is CELL[-bi][-POOL], e.g. rnn-last, lstm-mean, gru-bi-mean, lstm-bi-max: the cell (rnn, lstm, gru), \
-        bidirectional or not, and the pooling (last = architecture 1, mean = architecture 2, max). Every other option \
-        applies to all of them.
+        --task classify: a configuration is CELL[-bi][-POOL], e.g. rnn-last, lstm-mean, gru-bi-mean, lstm-bi-max: the cell \
+        (rnn, lstm, gru), bidirectional or not, and the pooling (last = architecture 1, mean = architecture 2, max). \
+        --task lm: a configuration is a cell (rnn, lstm, gru); the metric is validation perplexity, next to the bigram's. \
+        Every other option applies to all of them.
         """
     )
 
-    @Option(help: "Task; classify is supported.") var task = "classify"
+    @Option(help: "classify or lm.") var task = "classify"
     @OptionGroup var dataOptions: DataOptions
-    @Option(help: "Comma-separated configurations.") var configs = "rnn-last,rnn-mean,lstm-last,lstm-mean,gru-last,gru-mean,gru-bi-mean"
+    @Option(help: "Comma-separated configurations (default for classify: all cells with last and mean pooling; for lm: rnn,lstm,gru).")
+    var configs: String?
     @Option(help: "Folder for the models, table.md, results.json and curves.svg.") var out: String
     @Option(help: "Hidden units per direction.") var hidden = 128
     @Option(help: "Embedding dimension.") var embeddingDim = 128
@@ -37,6 +39,52 @@ struct CompareCommand: ParsableCommand {
         var pooling: PoolingMode
     }
 
+    /// `--task lm`: one language model per cell on the same documents, split and seed.
+    func compareLanguageModels(_ variants: [Variant]) throws {
+        if let bad = variants.first(where: { $0.bidirectional || $0.name.contains("-") }) {
+            throw RNNError("--task lm: configuration '\(bad.name)' must be just a cell (rnn, lstm or gru)")
+        }
+        var rows: [[String: Any]] = []
+        var curves: [LinePlot.Series] = []
+        var bigramPerplexity: Double?
+        for variant in variants {
+            var options = LanguageModelTrainingOptions()
+            options.cell = variant.cell
+            options.hiddenSize = hidden
+            options.embeddingDimension = hidden
+            options.vocabularySize = vocabSize
+            options.batchSize = batchSize
+            options.validationSplit = validationSplit
+            options.seed = seed
+            options.training.epochs = epochs
+            options.training.learningRate = lr
+            let progress = ProgressReporter(totalEpochs: epochs)
+            progress.log("== \(variant.name)")
+            let result = try LanguageModelTraining.train(source: dataOptions.source, options: options, output: out + "/" + variant.name,
+                                                         log: progress.log, onEvent: progress.handle, writtenBy: swiftRNNVersion)
+            bigramPerplexity = result.bigramValidation?.perplexity ?? bigramPerplexity
+            let perplexity = result.validation?.perplexity ?? .nan
+            rows.append(["config": variant.name, "validation_perplexity": perplexity,
+                         "parameters": result.summary?.totalParameters ?? 0, "seconds": result.seconds])
+            curves.append(.init(name: variant.name, points: result.history.compactMap { record in
+                record.validationLoss.map { (Double(record.epoch), Foundation.exp($0)) }
+            }))
+            say(String(format: "%@: validation perplexity %.2f, %.0f s", variant.name, perplexity, result.seconds))
+        }
+        var table = "| configuration | validation perplexity | parameters | training time |\n|---|---|---|---|\n"
+        for row in rows {
+            table += String(format: "| %@ | %.2f | %@ | %.0f s |\n", row["config"] as! String, row["validation_perplexity"] as! Double,
+                            groupedDigits(row["parameters"] as! Int), row["seconds"] as! Double)
+        }
+        if let bigramPerplexity { table += String(format: "| bigram (Kneser-Ney) | %.2f | — | — |\n", bigramPerplexity) }
+        try AtomicFile.write(table, to: out + "/table.md")
+        try AtomicFile.write(JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), to: out + "/results.json")
+        try LinePlot(title: "validation perplexity per epoch", xLabel: "epoch", yLabel: "perplexity", logY: true, series: curves)
+            .write(to: out + "/curves.svg")
+        say(table)
+        say("wrote \(out)/table.md, results.json, curves.svg")
+    }
+
     func parse(_ text: String) throws -> Variant {
         let parts = text.split(separator: "-").map(String.init)
         guard let first = parts.first, let cell = CellType(rawValue: first) else {
@@ -53,10 +101,19 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard task == "classify" else { throw RNNError("--task \(task) is not supported; use classify") }
-            let variants = try configs.split(separator: ",").map { try parse($0.trimmingCharacters(in: .whitespaces)) }
+            guard task == "classify" || task == "lm" else { throw RNNError("--task \(task) is not supported; use classify or lm") }
+            let list = configs ?? (task == "lm" ? "rnn,lstm,gru" : "rnn-last,rnn-mean,lstm-last,lstm-mean,gru-last,gru-mean,gru-bi-mean")
+            let variants = try list.split(separator: ",").map { try parse($0.trimmingCharacters(in: .whitespaces)) }
             guard !variants.isEmpty else { throw RNNError("--configs is empty") }
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            } catch {
+                throw RNNError.invalidFile(out, "cannot create the output folder (\(error.localizedDescription))")
+            }
+            if task == "lm" {
+                try compareLanguageModels(variants)
+                return
+            }
             var rows: [[String: Any]] = []
             var curves: [LinePlot.Series] = []
             for variant in variants {
