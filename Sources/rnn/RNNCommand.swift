@@ -12,6 +12,30 @@ struct RNNCommand: ParsableCommand {
         version: swiftRNNVersion,
         subcommands: [DemoCommand.self, ClassifyCommand.self, LanguageModelCommand.self, TagCommand.self, TokenizeCommand.self, TokenizerCommand.self, GloVeCommand.self, SummaryCommand.self, PlotCommand.self, DiagnoseCommand.self, CompareCommand.self, BLEUCommand.self, ForecastCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self]
     )
+
+    /// Parses and runs the command. A mistake on the command line (unknown option, bad value,
+    /// missing argument) is one line, `error: ... (see rnn ... --help)`, and exit status 64;
+    /// `--help` and `--version` print as usual.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
+                FileHandle.standardError.write(Data("error: \(message) (see `\(helpHint())`)\n".utf8))
+                Foundation.exit(code.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+
+    /// `rnn <subcommands> --help` for the words given on the command line before any option.
+    private static func helpHint() -> String {
+        let words = CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }
+        return (["rnn"] + words.prefix(2)).joined(separator: " ") + " --help"
+    }
 }
 
 /// The version written into every model's config.json.
