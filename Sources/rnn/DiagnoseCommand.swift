@@ -20,7 +20,8 @@ struct DiagnoseGradients: ParsableCommand {
         discussion: "The task: the class is the first of --length tokens, so the gradient must travel the whole sequence back. Also shows a relu RNN with large recurrent weights exploding, and what clipping does."
     )
 
-    @Option(help: "Comma-separated cells to compare.") var cells = "rnn,lstm,gru"
+    @Option(name: [.customLong("cells"), .customLong("cell")], help: "Cells to compare, comma-separated (--cell lstm for one).")
+    var cells = "rnn,lstm,gru"
     @Option(help: "Sequence length T.") var length = 20
     @Option(help: "Hidden units.") var hidden = 32
     @Option(help: "Training steps (batches of 32).") var steps = 1000
