@@ -77,10 +77,15 @@ struct CompareCommand: ParsableCommand {
                             groupedDigits(row["parameters"] as! Int), row["seconds"] as! Double)
         }
         if let bigramPerplexity { table += String(format: "| bigram (Kneser-Ney) | %.2f | — | — |\n", bigramPerplexity) }
+        try writeResults(table: table, rows: rows,
+                         plot: LinePlot(title: "validation perplexity per epoch", xLabel: "epoch", yLabel: "perplexity", logY: true, series: curves))
+    }
+
+    /// Writes `table.md`, `results.json` and `curves.svg` into the output folder and prints the table.
+    func writeResults(table: String, rows: [[String: Any]], plot: LinePlot) throws {
         try AtomicFile.write(table, to: out + "/table.md")
         try AtomicFile.write(JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), to: out + "/results.json")
-        try LinePlot(title: "validation perplexity per epoch", xLabel: "epoch", yLabel: "perplexity", logY: true, series: curves)
-            .write(to: out + "/curves.svg")
+        try plot.write(to: out + "/curves.svg")
         say(table)
         say("wrote \(out)/table.md, results.json, curves.svg")
     }
@@ -153,11 +158,8 @@ struct CompareCommand: ParsableCommand {
                                 row["pooling"] as! String, row["validation_accuracy"] as! Double, row["validation_f1"] as! Double,
                                 groupedDigits(row["parameters"] as! Int), row["seconds"] as! Double)
             }
-            try AtomicFile.write(table, to: out + "/table.md")
-            try AtomicFile.write(JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), to: out + "/results.json")
-            try LinePlot(title: "validation accuracy per epoch", xLabel: "epoch", yLabel: "accuracy", series: curves).write(to: out + "/curves.svg")
-            say(table)
-            say("wrote \(out)/table.md, results.json, curves.svg")
+            try writeResults(table: table, rows: rows,
+                             plot: LinePlot(title: "validation accuracy per epoch", xLabel: "epoch", yLabel: "accuracy", series: curves))
         }
     }
 }
