@@ -420,7 +420,7 @@ private func forEachDirection(_ count: Int, _ body: (Int) -> Void) {
 }
 
 /// Hands a value to `concurrentPerform` whose thread safety the caller has checked by hand.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
+struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import RNNCore
 
 /// The time loop of one direction of one recurrent layer: forward over a time-major batch, and
@@ -38,6 +39,8 @@ final class SequenceRunner<Cell: RecurrentCell> {
     private let gateGradH = FloatBuffer()     // (T, B, G·H), GRU only
     private let dh = FloatBuffer(), dhPrev = FloatBuffer()  // (B, H)
     private let dc = FloatBuffer(), dcPrev = FloatBuffer()  // (B, H)
+    private let packedForward = PackedMatrix()   // W_hhᵀ (H, G·H) for gh = h_{t−1} W_hhᵀ
+    private let packedBackward = PackedMatrix()  // W_hh (G·H, H) for ∂L/∂h_{t−1} += dGh W_hh
     /// When set, backward records ‖∂L/∂h_t‖ (L2 over the batch) for every step t, in time order:
     /// the vanishing/exploding-gradient diagnostic.
     var recordsStateGradientNorms = false
@@ -112,24 +115,55 @@ final class SequenceRunner<Cell: RecurrentCell> {
         (stateBase + initialSlot * stateSize).update(from: h0, count: stateSize)
         if cell.hasCellState { (cellBase + initialSlot * stateSize).update(from: c0, count: stateSize) }
 
-        for step in 0..<steps {
-            let t = reverse ? steps - 1 - step : step
-            let hPrev = stateBase + previousSlot(t) * stateSize, hOut = stateBase + outputSlot(t) * stateSize
-            let cPrev = cell.hasCellState ? cellBase + previousSlot(t) * stateSize : cellBase
-            let cOut = cell.hasCellState ? cellBase + outputSlot(t) * stateSize : cellBase
-            // gh = h_{t−1} W_hhᵀ
-            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: G, k: H,
-                      a: hPrev, lda: H, b: weightHHValues, ldb: H, beta: 0, c: gh, ldc: G)
-            cell.forward(rows: rows, hiddenSize: H, gx: gx + t * rows * G, gh: gh,
-                         recurrentBias: recurrentBias, hPrev: hPrev, cPrev: cPrev,
-                         hOut: hOut, cOut: cOut, cache: cacheBase + t * cacheStride)
-            if !lengths.isEmpty {
-                for row in 0..<rows where !isActive(row, t) {
-                    (hOut + row * H).update(from: hPrev + row * H, count: H)
-                    if cell.hasCellState { (cOut + row * H).update(from: cPrev + row * H, count: H) }
+        // The step loop: each part of the batch rows runs all its steps on its own thread (a row's
+        // state depends only on its own past), so the loop needs no synchronisation per step.
+        let packed = usesPackedStep
+        if packed { packedForward.pack(weightHHValues, rows: H, columns: G, ld: H, transposed: true) }
+        let cell = self.cell, reverse = self.reverse, lengths = self.lengths
+        let cacheRow = cell.cacheWidth * H
+        forEachRowPart(rowParts(packed: packed)) { part in
+            let first = part.lowerBound, count = part.count
+            let ghPart = gh + first * G
+            for step in 0..<steps {
+                let t = reverse ? steps - 1 - step : step
+                let previous = (reverse ? t + 1 : t) * stateSize + first * H
+                let output = (reverse ? t : t + 1) * stateSize + first * H
+                let hPrev = stateBase + previous, hOut = stateBase + output
+                let cPrev = cell.hasCellState ? cellBase + previous : cellBase
+                let cOut = cell.hasCellState ? cellBase + output : cellBase
+                // gh = h_{t−1} W_hhᵀ
+                if packed {
+                    packedForward.multiply(rows: count, a: hPrev, lda: H, c: ghPart, ldc: G, accumulate: false)
+                } else {
+                    BLAS.gemm(transposeA: false, transposeB: true, m: count, n: G, k: H,
+                              a: hPrev, lda: H, b: weightHHValues, ldb: H, beta: 0, c: ghPart, ldc: G)
+                }
+                cell.forward(rows: count, hiddenSize: H, gx: gx + (t * rows + first) * G, gh: ghPart,
+                             recurrentBias: recurrentBias, hPrev: hPrev, cPrev: cPrev,
+                             hOut: hOut, cOut: cOut, cache: cacheBase + t * cacheStride + first * cacheRow)
+                if !lengths.isEmpty {
+                    for row in 0..<count where t >= Int(lengths[first + row]) {
+                        (hOut + row * H).update(from: hPrev + row * H, count: H)
+                        if cell.hasCellState { (cOut + row * H).update(from: cPrev + row * H, count: H) }
+                    }
                 }
             }
         }
+    }
+
+    /// Whether the per-step products go through `PackedMatrix` (weights packed once per call)
+    /// rather than BLAS: worth it from two rows and two steps. Batch-1 generation (one row, one
+    /// step per call) stays with BLAS's matrix-vector product, which reads the weights once.
+    private var usesPackedStep: Bool { rows >= 2 && steps >= 2 }
+
+    /// The batch rows split into parts that run their step loops at once, one thread each: two
+    /// halves (multiples of 4 rows, the micro-kernel's height) when the BLAS thread budget is two
+    /// or more (inside the two concurrent directions of a bidirectional layer it is one) and the
+    /// batch has at least 8 rows; else all rows in one part. Results do not depend on the split.
+    private func rowParts(packed: Bool) -> [Range<Int>] {
+        guard packed, rows >= 8, BLAS.threads >= 2 else { return [0..<rows] }
+        let half = (rows / 2 + 3) / 4 * 4
+        return [0..<half, half..<rows]
     }
 
     /// Backpropagation through time for the last `forward`.
@@ -149,55 +183,82 @@ final class SequenceRunner<Cell: RecurrentCell> {
         let separate = cell.separateRecurrentGradient
         let dGxBase = gateGradX.reserve(steps * rows * G)
         let dGhBase = separate ? gateGradH.reserve(steps * rows * G) : dGxBase
-        var delta = dh.reserve(stateSize), deltaPrev = dhPrev.reserve(stateSize)
-        var deltaCell = dc.reserve(stateSize), deltaCellPrev = dcPrev.reserve(stateSize)
-        if let finalHiddenGradient { delta.update(from: finalHiddenGradient, count: stateSize) }
-        else { delta.update(repeating: 0, count: stateSize) }
-        if let finalCellGradient, cell.hasCellState { deltaCell.update(from: finalCellGradient, count: stateSize) }
-        else { deltaCell.update(repeating: 0, count: stateSize) }
+        let deltaBase = dh.reserve(stateSize), deltaPrevBase = dhPrev.reserve(stateSize)
+        let deltaCellBase = dc.reserve(stateSize), deltaCellPrevBase = dcPrev.reserve(stateSize)
+        if let finalHiddenGradient { deltaBase.update(from: finalHiddenGradient, count: stateSize) }
+        else { deltaBase.update(repeating: 0, count: stateSize) }
+        if let finalCellGradient, cell.hasCellState { deltaCellBase.update(from: finalCellGradient, count: stateSize) }
+        else { deltaCellBase.update(repeating: 0, count: stateSize) }
 
-        let stateBase = states.pointer, cellBase = cells.pointer
+        let stateBase = states.pointer, cellBase = cells.pointer, cacheBase = cache.pointer
         let cacheStride = rows * cell.cacheWidth * H
         let weightHHValues = store.values(of: weightHH)
-        if recordsStateGradientNorms {
+        let recordsNorms = recordsStateGradientNorms
+        if recordsNorms {
             stateGradientNorms = [Float](repeating: 0, count: steps)
         }
+        var norms = [Float](repeating: 0, count: recordsNorms ? steps : 0)
 
-        for step in 0..<steps {
-            let t = reverse ? step : steps - 1 - step  // the forward order, backwards
-            if let outputGradient {
-                for row in 0..<rows where isActive(row, t) {
-                    let source = outputGradient + (t * rows + row) * outputStride
-                    let target = delta + row * H
-                    for j in 0..<H { target[j] += source[j] }
+        let packed = usesPackedStep
+        if packed { packedBackward.pack(weightHHValues, rows: G, columns: H, ld: H, transposed: false) }
+        let cell = self.cell, reverse = self.reverse, lengths = self.lengths
+        let cacheRow = cell.cacheWidth * H
+        // The norms sum over the whole batch at every step: one part when they are recorded.
+        norms.withUnsafeMutableBufferPointer { norms in
+            let norms = recordsNorms ? norms.baseAddress : nil  // an empty array may have storage
+            forEachRowPart(recordsNorms ? [0..<rows] : rowParts(packed: packed)) { part in
+                let first = part.lowerBound, count = part.count, partSize = count * H
+                var delta = deltaBase + first * H, deltaPrev = deltaPrevBase + first * H
+                var deltaCell = deltaCellBase + first * H, deltaCellPrev = deltaCellPrevBase + first * H
+                for step in 0..<steps {
+                    let t = reverse ? step : steps - 1 - step  // the forward order, backwards
+                    @inline(__always) func isActive(_ row: Int) -> Bool { lengths.isEmpty || t < Int(lengths[first + row]) }
+                    if let outputGradient {
+                        for row in 0..<count where isActive(row) {
+                            let source = outputGradient + (t * rows + first + row) * outputStride
+                            let target = delta + row * H
+                            for j in 0..<H { target[j] += source[j] }
+                        }
+                    }
+                    if let norms {
+                        var sum: Float = 0
+                        for index in 0..<partSize { sum += delta[index] * delta[index] }
+                        norms[t] = sum.squareRoot()
+                    }
+                    let previous = (reverse ? t + 1 : t) * stateSize + first * H
+                    let output = (reverse ? t : t + 1) * stateSize + first * H
+                    let hPrev = stateBase + previous, hOut = stateBase + output
+                    let cPrev = cell.hasCellState ? cellBase + previous : cellBase
+                    let dGx = dGxBase + (t * rows + first) * G, dGh = dGhBase + (t * rows + first) * G
+                    cell.backward(rows: count, hiddenSize: H, dh: delta, dc: deltaCell,
+                                  hPrev: hPrev, cPrev: cPrev, hOut: hOut,
+                                  cache: cacheBase + t * cacheStride + first * cacheRow,
+                                  dGx: dGx, dGh: dGh, dhPrev: deltaPrev, dcPrev: deltaCellPrev)
+                    if !lengths.isEmpty {
+                        // Inactive rows: the state was copied, so its gradient passes through unchanged.
+                        for row in 0..<count where !isActive(row) {
+                            (dGx + row * G).update(repeating: 0, count: G)
+                            if separate { (dGh + row * G).update(repeating: 0, count: G) }
+                            (deltaPrev + row * H).update(from: delta + row * H, count: H)
+                            if cell.hasCellState { (deltaCellPrev + row * H).update(from: deltaCell + row * H, count: H) }
+                        }
+                    }
+                    // ∂L/∂h_{t−1} += dGh · W_hh
+                    if packed {
+                        packedBackward.multiply(rows: count, a: dGh, lda: G, c: deltaPrev, ldc: H, accumulate: true)
+                    } else {
+                        BLAS.gemm(transposeA: false, transposeB: false, m: count, n: H, k: G,
+                                  a: dGh, lda: G, b: weightHHValues, ldb: H, beta: 1, c: deltaPrev, ldc: H)
+                    }
+                    swap(&delta, &deltaPrev)
+                    swap(&deltaCell, &deltaCellPrev)
                 }
             }
-            if recordsStateGradientNorms {
-                var sum: Float = 0
-                for index in 0..<stateSize { sum += delta[index] * delta[index] }
-                stateGradientNorms[t] = sum.squareRoot()
-            }
-            let hPrev = stateBase + previousSlot(t) * stateSize, hOut = stateBase + outputSlot(t) * stateSize
-            let cPrev = cell.hasCellState ? cellBase + previousSlot(t) * stateSize : cellBase
-            let dGx = dGxBase + t * rows * G, dGh = dGhBase + t * rows * G
-            cell.backward(rows: rows, hiddenSize: H, dh: delta, dc: deltaCell,
-                          hPrev: hPrev, cPrev: cPrev, hOut: hOut, cache: cache.pointer + t * cacheStride,
-                          dGx: dGx, dGh: dGh, dhPrev: deltaPrev, dcPrev: deltaCellPrev)
-            if !lengths.isEmpty {
-                // Inactive rows: the state was copied, so its gradient passes through unchanged.
-                for row in 0..<rows where !isActive(row, t) {
-                    (dGx + row * G).update(repeating: 0, count: G)
-                    if separate { (dGh + row * G).update(repeating: 0, count: G) }
-                    (deltaPrev + row * H).update(from: delta + row * H, count: H)
-                    if cell.hasCellState { (deltaCellPrev + row * H).update(from: deltaCell + row * H, count: H) }
-                }
-            }
-            // ∂L/∂h_{t−1} += dGh · W_hh
-            BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: H, k: G,
-                      a: dGh, lda: G, b: weightHHValues, ldb: H, beta: 1, c: deltaPrev, ldc: H)
-            swap(&delta, &deltaPrev)
-            swap(&deltaCell, &deltaCellPrev)
         }
+        if recordsNorms { stateGradientNorms = norms }
+        // After an even number of steps (swaps) the gradients are back in the first buffers.
+        let delta = steps % 2 == 0 ? deltaBase : deltaPrevBase
+        let deltaCell = steps % 2 == 0 ? deltaCellBase : deltaCellPrevBase
         initialHiddenGradient.update(from: delta, count: stateSize)
         if let initialCellGradient { initialCellGradient.update(from: deltaCell, count: stateSize) }
 
@@ -222,6 +283,20 @@ final class SequenceRunner<Cell: RecurrentCell> {
         BLAS.gemm(transposeA: false, transposeB: false, m: steps * rows, n: inputSize, k: gateWidth,
                   a: gateGradX.pointer, lda: gateWidth, b: store.values(of: weightIH), ldb: inputSize,
                   beta: 1, c: inputGradient, ldc: inputSize)
+    }
+}
+
+/// Runs `body(part)` for each part of the batch rows, at once (one thread each) when there are
+/// several. Safe to share: each part reads shared inputs and weights and writes only its own rows
+/// of the runner's buffers; the packed weights are only read.
+private func forEachRowPart(_ parts: [Range<Int>], _ body: (Range<Int>) -> Void) {
+    guard parts.count > 1 else {
+        for part in parts { body(part) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let work = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: parts.count) { work.value(parts[$0]) }
     }
 }
 

@@ -94,6 +94,41 @@ final class RecurrentTests: XCTestCase {
         }
     }
 
+    /// With two BLAS threads a layer's step loop splits the batch rows in two halves, one thread
+    /// each (forward and backward, when no per-step norms are recorded). The recurrent products
+    /// are the packed kernel's, whose result per element does not depend on the split, so
+    /// everything matches one thread exactly, variable lengths and a 2-row remainder included.
+    func testRowSplitStepLoopMatchesOneThread() throws {
+        let savedThreads = BLAS.threads
+        defer { BLAS.setThreads(savedThreads) }
+        let T = 6, B = 18, H = 20  // halves of 12 and 6 rows; 20 units: a partial 16-column panel
+        let lengths = (0..<B).map { 1 + $0 % T }
+        for cell in CellType.allCases {
+            let config = RecurrentConfig(cell: cell, inputSize: 5, hiddenSize: H, layers: 2)
+            let stateShape = [config.layers, B, H]
+            let x = randomTensor([T, B, config.inputSize], seed: 51)
+            let state = RecurrentState(hidden: randomTensor(stateShape, seed: 52, scale: 0.5),
+                                       cell: cell == .lstm ? randomTensor(stateShape, seed: 53, scale: 0.5) : nil)
+            let outputCotangent = randomTensor([T, B, config.outputSize], seed: 54)
+            func run(threads: Int) throws -> [Tensor] {
+                BLAS.setThreads(threads)
+                let (layer, store) = try makeLayer(config)
+                var generator = SeededGenerator(seed: 1)
+                let output = try layer.forward(x, lengths: lengths, initialState: state, generator: &generator)
+                store.zeroGradients()
+                let gradients = try layer.backward(outputGradient: outputCotangent)
+                return [output.sequence, output.state.hidden, gradients.input, gradients.initialState.hidden]
+                    + [output.state.cell, gradients.initialState.cell].compactMap { $0 }
+                    + store.parameters.map { store.gradientTensor($0) }
+            }
+            let whole = try run(threads: 1), parts = try run(threads: 2)
+            XCTAssertEqual(whole.count, parts.count)
+            for (index, (expected, actual)) in zip(whole, parts).enumerated() {
+                XCTAssertEqual(actual.scalars, expected.scalars, "\(cell) result \(index)")
+            }
+        }
+    }
+
     func testMergeModesMatchFiniteDifferences() throws {
         for cell in CellType.allCases {
             for merge in MergeMode.allCases {
