@@ -53,6 +53,8 @@ struct BenchCommand: ParsableCommand {
     var seconds = 4.0
     @Flag(help: "Print one JSON object per configuration.")
     var json = false
+    @Flag(help: "Time by the process's CPU time (all its threads) instead of wall-clock time: tokens per CPU-second, a fairer measure on a loaded, shared machine.")
+    var cpuTime = false
     @Flag(help: .hidden)
     var child = false
 
@@ -89,6 +91,7 @@ struct BenchCommand: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
             ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
         process.arguments = ["bench", "--child", "--config", configuration.name, "--threads", "\(threads)", "--seconds", "\(seconds)"]
+            + (cpuTime ? ["--cpu-time"] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -108,6 +111,8 @@ struct BenchCommand: ParsableCommand {
         var options = TrainingOptions()
         options.clipNorm = 5
         var result = BenchResult(config: configuration.name, threads: threads, blasCore: BLAS.coreName)
+        result.clock = cpuTime ? "cpu" : "wall"
+        let clock: BenchClock = cpuTime ? .processCPU : .wall
         let tokensPerStep = Double(B * T)
         switch configuration.task {
         case .classify:
@@ -118,10 +123,10 @@ struct BenchCommand: ParsableCommand {
             let batch = try TokenBatch(sequences: (0..<B).map { b in (0..<T).map { inputs[$0 * B + b] } }, padding: 0)
             let labels = (0..<B).map { _ in Int(generator.next() % 2) }
             let update = try TrainingUpdate(store: model.store, options: options)
-            result.trainTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds) {
+            result.trainTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds, clock: clock) {
                 try update.run { try model.trainStep(batch, labels: labels, generator: &generator) }
             })
-            result.inferTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds / 2) {
+            result.inferTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds / 2, clock: clock) {
                 _ = try model.logits(batch, training: false, generator: &generator)
             })
         case .languageModel:
@@ -131,16 +136,16 @@ struct BenchCommand: ParsableCommand {
                                                               recurrent: recurrent), generator: &generator)
             let targets = (0..<(B * T)).map { _ in Int(generator.next() % UInt64(V)) }
             let update = try TrainingUpdate(store: model.store, options: options)
-            result.trainTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds) {
+            result.trainTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds, clock: clock) {
                 try update.run { try model.trainStep(inputs: inputs, targets: targets, steps: T, batch: B, generator: &generator) }
             })
-            result.inferTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds / 2) {
+            result.inferTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds / 2, clock: clock) {
                 _ = try model.logits(tokens: inputs, steps: T, batch: B, training: false, generator: &generator)
             })
             // Batch-1 sampling, one token at a time, carrying the state.
             var token: Int32 = 0
             var state: RecurrentState? = nil
-            result.generateTokensPerSecond = 1 / (try secondsPerCall(seconds / 2) {
+            result.generateTokensPerSecond = 1 / (try secondsPerCall(seconds / 2, clock: clock) {
                 let (logits, next) = try model.logits(tokens: [token], steps: 1, batch: 1, initialState: state,
                                                       training: false, generator: &generator)
                 state = next
@@ -176,16 +181,33 @@ private struct TrainingUpdate {
     }
 }
 
-/// Calls `body` twice to warm up, then repeatedly for about `seconds`; returns seconds per call.
-private func secondsPerCall(_ seconds: Double, _ body: () throws -> Void) throws -> Double {
+/// What `secondsPerCall` measures: wall-clock time, or the CPU time of all the process's threads.
+enum BenchClock {
+    case wall, processCPU
+
+    /// Seconds since an arbitrary origin.
+    var now: Double {
+        switch self {
+        case .wall: return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        case .processCPU:
+            var time = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
+    }
+}
+
+/// Calls `body` twice to warm up, then repeatedly for about `seconds` of `clock`; returns
+/// seconds per call.
+private func secondsPerCall(_ seconds: Double, clock: BenchClock = .wall, _ body: () throws -> Void) throws -> Double {
     for _ in 0..<2 { try body() }
-    let start = DispatchTime.now().uptimeNanoseconds
+    let start = clock.now
     var calls = 0
     var elapsed = 0.0
     repeat {
         try body()
         calls += 1
-        elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        elapsed = clock.now - start
     } while elapsed < seconds
     return elapsed / Double(calls)
 }
@@ -228,6 +250,8 @@ struct BenchResult: Codable {
     var config: String
     var threads: Int
     var blasCore: String
+    /// "wall", or "cpu" with --cpu-time (then every rate is per CPU-second of the process).
+    var clock = "wall"
     var trainTokensPerSecond = 0.0
     var inferTokensPerSecond = 0.0
     var generateTokensPerSecond: Double?
@@ -241,7 +265,7 @@ struct BenchResult: Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case config, threads
+        case config, threads, clock
         case blasCore = "blas_core"
         case trainTokensPerSecond = "train_tokens_per_s"
         case inferTokensPerSecond = "infer_tokens_per_s"
