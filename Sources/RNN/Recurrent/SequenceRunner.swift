@@ -98,15 +98,30 @@ final class SequenceRunner<Cell: RecurrentCell> {
         let cellBase = cells.reserve(cell.hasCellState ? (steps + 1) * stateSize : stateSize)
         zeroBias.zeroed(G)
 
-        // One GEMM projects every time step's input: gx = X W_ihᵀ (+ b_ih).
-        BLAS.gemm(transposeA: false, transposeB: true, m: steps * rows, n: G, k: inputSize,
-                  a: input, lda: inputSize, b: store.values(of: weightIH), ldb: inputSize,
-                  beta: 0, c: gx, ldc: G)
-        if let biasIH {
-            let bias = store.values(of: biasIH)
-            for row in 0..<(steps * rows) {
-                let line = gx + row * G
-                for j in 0..<G { line[j] += bias[j] }
+        // With two threads (see `rowParts`) everything below runs on this runner's own pair of
+        // threads with a single-threaded BLAS: OpenBLAS's own worker would otherwise spin
+        // (sched_yield) beside them through the whole step loop after each threaded call.
+        let packed = usesPackedStep
+        let parts = rowParts(packed: packed)
+        let savedThreads = BLAS.threads
+        if parts.count > 1 { BLAS.setThreads(1) }
+        defer { if parts.count > 1 { BLAS.setThreads(savedThreads) } }
+
+        // One GEMM (one per thread: halves of the time steps) projects every step's input:
+        // gx = X W_ihᵀ (+ b_ih).
+        let weightIHValues = UnsafePointer(store.values(of: weightIH))
+        let inputBias = biasIH.map { UnsafePointer(store.values(of: $0)) }
+        let inputSize = self.inputSize
+        forEachPart(parts.count > 1 ? splitRange(steps, parts: parts.count) : [0..<steps]) { block in
+            let first = block.lowerBound * rows, count = block.count * rows
+            BLAS.gemm(transposeA: false, transposeB: true, m: count, n: G, k: inputSize,
+                      a: input + first * inputSize, lda: inputSize, b: weightIHValues, ldb: inputSize,
+                      beta: 0, c: gx + first * G, ldc: G)
+            if let inputBias {
+                for row in first..<(first + count) {
+                    let line = gx + row * G
+                    for j in 0..<G { line[j] += inputBias[j] }
+                }
             }
         }
         let recurrentBias = UnsafePointer(biasHH.map { store.values(of: $0) } ?? zeroBias.pointer)
@@ -117,11 +132,10 @@ final class SequenceRunner<Cell: RecurrentCell> {
 
         // The step loop: each part of the batch rows runs all its steps on its own thread (a row's
         // state depends only on its own past), so the loop needs no synchronisation per step.
-        let packed = usesPackedStep
         if packed { packedForward.pack(weightHHValues, rows: H, columns: G, ld: H, transposed: true) }
         let cell = self.cell, reverse = self.reverse, lengths = self.lengths
         let cacheRow = cell.cacheWidth * H
-        forEachRowPart(rowParts(packed: packed)) { part in
+        forEachPart(parts) { part in
             let first = part.lowerBound, count = part.count
             let ghPart = gh + first * G
             for step in 0..<steps {
@@ -200,13 +214,17 @@ final class SequenceRunner<Cell: RecurrentCell> {
         var norms = [Float](repeating: 0, count: recordsNorms ? steps : 0)
 
         let packed = usesPackedStep
+        // One part when the norms are recorded: they sum over the whole batch at every step.
+        let parts = recordsNorms ? [0..<rows] : rowParts(packed: packed)
+        let savedThreads = BLAS.threads
+        if parts.count > 1 { BLAS.setThreads(1) }  // as in forward
+        defer { if parts.count > 1 { BLAS.setThreads(savedThreads) } }
         if packed { packedBackward.pack(weightHHValues, rows: G, columns: H, ld: H, transposed: false) }
         let cell = self.cell, reverse = self.reverse, lengths = self.lengths
         let cacheRow = cell.cacheWidth * H
-        // The norms sum over the whole batch at every step: one part when they are recorded.
         norms.withUnsafeMutableBufferPointer { norms in
             let norms = recordsNorms ? norms.baseAddress : nil  // an empty array may have storage
-            forEachRowPart(recordsNorms ? [0..<rows] : rowParts(packed: packed)) { part in
+            forEachPart(parts) { part in
                 let first = part.lowerBound, count = part.count, partSize = count * H
                 var delta = deltaBase + first * H, deltaPrev = deltaPrevBase + first * H
                 var deltaCell = deltaCellBase + first * H, deltaCellPrev = deltaCellPrevBase + first * H
@@ -262,34 +280,69 @@ final class SequenceRunner<Cell: RecurrentCell> {
         initialHiddenGradient.update(from: delta, count: stateSize)
         if let initialCellGradient { initialCellGradient.update(from: deltaCell, count: stateSize) }
 
-        // Parameter gradients for all steps at once: one GEMM each.
-        let n = steps * rows
-        BLAS.gemm(transposeA: true, transposeB: false, m: G, n: inputSize, k: n,
-                  a: dGxBase, lda: G, b: input, ldb: inputSize,
-                  beta: 1, c: store.gradients(of: weightIH), ldc: inputSize)
+        // Parameter gradients for all steps at once: one GEMM each (per thread: halves of the
+        // gate rows of the weights, so each thread writes its own rows).
+        let n = steps * rows, inputSize = self.inputSize
         // The h_{t−1} of every step are contiguous: slots 0…T−1 (forward) or 1…T (reverse).
-        let previousStates = stateBase + (reverse ? stateSize : 0)
-        BLAS.gemm(transposeA: true, transposeB: false, m: G, n: H, k: n,
-                  a: dGhBase, lda: G, b: previousStates, ldb: H,
-                  beta: 1, c: store.gradients(of: weightHH), ldc: H)
-        if let biasIH { addColumnSums(dGxBase, rows: n, columns: G, into: store.gradients(of: biasIH)) }
-        if let biasHH { addColumnSums(dGhBase, rows: n, columns: G, into: store.gradients(of: biasHH)) }
-        if let inputGradient { addInputGradient(into: inputGradient) }
+        let previousStates = UnsafePointer(stateBase + (reverse ? stateSize : 0))
+        let weightIHGradient = store.gradients(of: weightIH), weightHHGradient = store.gradients(of: weightHH)
+        let inputBiasGradient = biasIH.map { store.gradients(of: $0) }
+        let recurrentBiasGradient = biasHH.map { store.gradients(of: $0) }
+        forEachPart(parts.count > 1 ? splitRange(G, parts: parts.count, multiple: 16) : [0..<G]) { gates in
+            let first = gates.lowerBound, count = gates.count
+            BLAS.gemm(transposeA: true, transposeB: false, m: count, n: inputSize, k: n,
+                      a: dGxBase + first, lda: G, b: input, ldb: inputSize,
+                      beta: 1, c: weightIHGradient + first * inputSize, ldc: inputSize)
+            BLAS.gemm(transposeA: true, transposeB: false, m: count, n: H, k: n,
+                      a: dGhBase + first, lda: G, b: previousStates, ldb: H,
+                      beta: 1, c: weightHHGradient + first * H, ldc: H)
+            if let inputBiasGradient {
+                addColumnSums(dGxBase + first, rows: n, columns: count, stride: G, into: inputBiasGradient + first)
+            }
+            if let recurrentBiasGradient {
+                addColumnSums(dGhBase + first, rows: n, columns: count, stride: G, into: recurrentBiasGradient + first)
+            }
+        }
+        if let inputGradient { addInputGradient(into: inputGradient, parts: parts.count) }
     }
 
     /// ∂L/∂x (T, B, I) += dGx · W_ih for the last `backward`. Separate from `backward` so that
     /// two directions can run backward at once and then add into one input gradient in turn.
+    /// With a BLAS budget of two threads, each of two threads takes half of the time steps.
     func addInputGradient(into inputGradient: UnsafeMutablePointer<Float>) {
-        BLAS.gemm(transposeA: false, transposeB: false, m: steps * rows, n: inputSize, k: gateWidth,
-                  a: gateGradX.pointer, lda: gateWidth, b: store.values(of: weightIH), ldb: inputSize,
-                  beta: 1, c: inputGradient, ldc: inputSize)
+        let threads = BLAS.threads
+        let parts = usesPackedStep && rows >= 8 && threads >= 2 ? 2 : 1
+        if parts > 1 { BLAS.setThreads(1) }
+        defer { if parts > 1 { BLAS.setThreads(threads) } }
+        addInputGradient(into: inputGradient, parts: parts)
+    }
+
+    private func addInputGradient(into inputGradient: UnsafeMutablePointer<Float>, parts: Int) {
+        let G = gateWidth, rows = self.rows, inputSize = self.inputSize
+        let dGx = UnsafePointer(gateGradX.pointer), weights = UnsafePointer(store.values(of: weightIH))
+        forEachPart(parts > 1 ? splitRange(steps, parts: parts) : [0..<steps]) { block in
+            let first = block.lowerBound * rows
+            BLAS.gemm(transposeA: false, transposeB: false, m: block.count * rows, n: inputSize, k: G,
+                      a: dGx + first * G, lda: G, b: weights, ldb: inputSize,
+                      beta: 1, c: inputGradient + first * inputSize, ldc: inputSize)
+        }
     }
 }
 
-/// Runs `body(part)` for each part of the batch rows, at once (one thread each) when there are
-/// several. Safe to share: each part reads shared inputs and weights and writes only its own rows
-/// of the runner's buffers; the packed weights are only read.
-private func forEachRowPart(_ parts: [Range<Int>], _ body: (Range<Int>) -> Void) {
+/// 0 ..< count in `parts` contiguous ranges of nearly equal size (all but the last a multiple of
+/// `multiple`).
+private func splitRange(_ count: Int, parts: Int, multiple: Int = 1) -> [Range<Int>] {
+    let size = ((count + parts - 1) / parts + multiple - 1) / multiple * multiple
+    return (0..<parts).compactMap { part in
+        let lower = min(part * size, count), upper = min(lower + size, count)
+        return lower < upper ? lower..<upper : nil
+    }
+}
+
+/// Runs `body(part)` for each part (of the batch rows, time steps or gate rows), at once (one
+/// thread each) when there are several. Safe to share: each part reads shared inputs and weights
+/// and writes only its own rows of the runner's buffers and of the gradients.
+private func forEachPart(_ parts: [Range<Int>], _ body: (Range<Int>) -> Void) {
     guard parts.count > 1 else {
         for part in parts { body(part) }
         return
@@ -300,10 +353,12 @@ private func forEachRowPart(_ parts: [Range<Int>], _ body: (Range<Int>) -> Void)
     }
 }
 
-/// target[j] += Σ_rows matrix[row, j]
-func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Float>) {
+/// target[j] += Σ_rows matrix[row, j], rows `stride` floats apart (default: `columns`).
+func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
+                   into target: UnsafeMutablePointer<Float>) {
+    let stride = stride ?? columns
     for row in 0..<rows {
-        let line = matrix + row * columns
+        let line = matrix + row * stride
         for j in 0..<columns { target[j] += line[j] }
     }
 }
