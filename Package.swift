@@ -19,6 +19,16 @@ if !portable {
                                           .when(platforms: [.linux, .macOS], configuration: .release)))
 }
 #endif
+// The AVX-512 micro-kernel of the recurrent step (RNNKernelsAVX512) is built for an AVX-512 CPU
+// and called only after a run-time check of the CPU (RNNCore/PackedGEMM.swift).
+var avx512Settings: [SwiftSetting] = []
+#if arch(x86_64)
+if !portable {
+    avx512Settings.append(.define("RNN_AVX512_KERNEL"))
+    avx512Settings.append(.unsafeFlags(["-target-cpu", "skylake-avx512"],
+                                       .when(platforms: [.linux, .macOS], configuration: .release)))
+}
+#endif
 
 let package = Package(
     name: "swift-rnn",
@@ -40,9 +50,10 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .target(name: "RNNKernelsAVX512", swiftSettings: avx512Settings),
         .target(
             name: "RNNCore",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])), "RNNKernelsAVX512"],
             swiftSettings: optimizedSettings,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),

@@ -1,3 +1,8 @@
+#if canImport(Foundation)
+import Foundation
+#endif
+import RNNKernelsAVX512
+
 /// The recurrent step's matrix product, C (m, N) = A (m, K) · B (K, N) (or C += A · B), with B
 /// packed once and reused for every time step.
 ///
@@ -9,14 +14,18 @@
 /// its own rows of the batch, so the step loop needs no synchronisation at all).
 ///
 /// Layout: panels of `panelWidth` = 16 columns; panel p holds, for k = 0 … K−1, the 16 values
-/// B[k, 16p … 16p+15] contiguously (zero past N). The micro-kernel keeps a 4 × 16 block of C in
-/// eight 8-lane registers and adds A[r, k] · B[k, 16p …] for k in order (fused multiply-adds).
+/// B[k, 16p … 16p+15] contiguously (zero past N). The AVX2 micro-kernel keeps a 4 × 16 block of
+/// C in eight 8-lane registers and adds A[r, k] · B[k, 16p …] for k in order (fused
+/// multiply-adds); on a CPU with AVX-512F (checked once at run time) blocks of 8 rows go to an
+/// 8 × 16 kernel with one 16-lane register per row (module RNNKernelsAVX512, built for AVX-512).
 ///
 /// Every element of C is one chain of multiply-adds over k = 0 … K−1 in order, starting from 0
-/// (or from C when accumulating), whichever kernel (4 rows or 1 row) and whichever row split
+/// (or from C when accumulating), whichever kernel (8, 4 or 1 rows) and whichever row split
 /// computes it: results are bitwise the same for any split of the rows across threads.
 public final class PackedMatrix: @unchecked Sendable {
     public static let panelWidth = 16
+    /// Whether blocks of 8 rows use the AVX-512 kernel (this CPU has AVX-512F).
+    public let usesAVX512 = cpuHasAVX512F
     /// K: rows of B.
     public private(set) var rows = 0
     /// N: columns of B.
@@ -70,6 +79,13 @@ public final class PackedMatrix: @unchecked Sendable {
             let first = panel * width, count = min(width, columns - first)
             var row = 0
             if count == width {
+                if usesAVX512 {
+                    while row + 8 <= m {
+                        multiplyPanelBlock8AVX512(K: K, a: a + row * lda, lda: lda, packed: packed,
+                                                  c: c + row * ldc + first, ldc: ldc, accumulate: accumulate)
+                        row += 8
+                    }
+                }
                 while row + 4 <= m {
                     multiplyBlock4(K: K, a: a + row * lda, lda: lda, packed: packed, c: c + row * ldc + first, ldc: ldc,
                                    accumulate: accumulate)
@@ -84,6 +100,20 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 }
+
+/// Whether the CPU (and the operating system) supports AVX-512F: the "avx512f" flag of
+/// /proc/cpuinfo on Linux, which lists only features the kernel has enabled. Elsewhere, or in a
+/// build without the AVX-512 module flags (RNN_PORTABLE), false.
+private let cpuHasAVX512F: Bool = {
+    #if arch(x86_64) && os(Linux)
+    guard avx512KernelIsEnabled else { return false }
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+    return flags.split(separator: " ").contains("avx512f")
+    #else
+    return false
+    #endif
+}()
 
 /// C[0..<4, 0..<16] (+)= A[0..<4, :] · panel: eight accumulators, one FMA chain per element.
 @inline(__always)
