@@ -15,6 +15,11 @@ import RNNCore
 /// `outputState(step:)`), and in backward its gradient passes straight through.
 ///
 /// Nothing is allocated per step: every buffer is sized once per call (and only grows).
+///
+/// Threads: with a BLAS budget of two threads, the batch rows split in two halves that run the
+/// whole step loop at once, one thread each, with no synchronisation per step (a row's state
+/// depends only on its own past); the per-step products use `PackedMatrix` (W_hh packed once
+/// per call). The all-steps GEMMs run on the same two threads with a single-threaded BLAS.
 final class SequenceRunner<Cell: RecurrentCell> {
     let cell: Cell
     let inputSize: Int
@@ -171,9 +176,11 @@ final class SequenceRunner<Cell: RecurrentCell> {
     private var usesPackedStep: Bool { rows >= 2 && steps >= 2 }
 
     /// The batch rows split into parts that run their step loops at once, one thread each: two
-    /// halves (multiples of 4 rows, the micro-kernel's height) when the BLAS thread budget is two
-    /// or more (inside the two concurrent directions of a bidirectional layer it is one) and the
-    /// batch has at least 8 rows; else all rows in one part. Results do not depend on the split.
+    /// halves (the first a multiple of 4 rows, the AVX2 kernel's block height) when the BLAS
+    /// thread budget is two or more (inside the two concurrent directions of a bidirectional
+    /// layer it is one) and the batch has at least 8 rows; else all rows in one part. The step
+    /// loop's results do not depend on the split (the all-steps GEMMs, split the same way between
+    /// the two threads, may differ from one BLAS call in the last bits).
     private func rowParts(packed: Bool) -> [Range<Int>] {
         guard packed, rows >= 8, BLAS.threads >= 2 else { return [0..<rows] }
         let half = (rows / 2 + 3) / 4 * 4
