@@ -108,15 +108,26 @@ final class BeamSearch {
         for r in 0..<R { (y + r * V).update(from: generatorBias, count: V) }
         BLAS.gemm(transposeA: false, transposeB: true, m: R, n: V, k: Hd, a: h, lda: Hd,
                   b: store.values(of: model.generator.weight), ldb: Hd, beta: 1, c: y, ldc: V)
-        for r in 0..<R {
-            let row = y + r * V
-            var maximum = -Float.infinity
-            for j in 0..<V { maximum = max(maximum, row[j]) }
-            var sum: Float = 0
-            for j in 0..<V { sum += expf(row[j] - maximum) }
-            let shift = maximum + logf(sum)
-            for j in 0..<V { row[j] -= shift }
+        for r in 0..<R { logSoftmax(y + r * V, count: V) }
+    }
+
+    /// x ← x − log Σ e^x, eight lanes at a time (the vocabulary-wide row of every beam, every step).
+    private func logSoftmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        var maximum = -Float.infinity
+        for j in 0..<count { maximum = max(maximum, x[j]) }
+        var lanes = Float8(repeating: 0), j = 0
+        let shift8 = Float8(repeating: maximum)
+        while j + 8 <= count {
+            lanes += exp8(loadFloat8(x + j) - shift8)
+            j += 8
         }
+        var sum = lanes.sum()
+        while j < count {
+            sum += expf(x[j] - maximum)
+            j += 1
+        }
+        let shift = maximum + logf(sum)
+        for j in 0..<count { x[j] -= shift }
     }
 
     /// States entering the next step: row r takes the new state of row `parents[r]`.
