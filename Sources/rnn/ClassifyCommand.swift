@@ -41,7 +41,7 @@ struct ClassifyTrain: ParsableCommand {
     @Option(help: "Stacked recurrent layers.") var layers = 1
     @Option(help: "Hidden units per direction.") var hidden = 128
     @Flag(inversion: .prefixedNo, help: "Bidirectional recurrent layers.") var bidirectional = true
-    @Option(help: "last, mean or max pooling over time.") var pool: PoolingMode = .mean
+    @Option(help: "last, mean, max or mean-max ([mean; max] concatenated) pooling over time.") var pool: PoolingMode = .mean
     @Option(help: "Embedding dimension.") var embeddingDim = 128
     @Option(help: "GloVe or word2vec text file to initialise the embedding.") var glove: String?
     @Flag(help: "Keep the embedding fixed.") var freezeEmbeddings = false
