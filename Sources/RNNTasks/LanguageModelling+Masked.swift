@@ -100,6 +100,9 @@ extension LanguageModelTraining {
         guard !options.usesMultiStepModel else {
             throw RNNError("--objective masked cannot be combined with --predict-ahead or --condition-column")
         }
+        guard options.maskProbability > 0, options.maskProbability <= 1 else {
+            throw RNNError("--mask-probability must be in (0, 1], got \(options.maskProbability)")
+        }
         var generator = SeededGenerator(seed: options.seed)
         let documents = try source.documents()
         let split = try validationSplit(count: documents.count, fraction: options.validationSplit, generator: &generator)

@@ -111,6 +111,7 @@ struct LanguageModelTrain: ParsableCommand {
                 var object: [String: Any] = ["model": out, "kind": model.rawValue, "seconds": result.seconds,
                                              "training_tokens": result.trainingTokens, "validation_tokens": result.validationTokens,
                                              "vocabulary_size": result.vocabularySize, "epochs_run": result.history.count]
+                object["objective"] = objective.rawValue
                 if let masked = result.masked { object["validation"] = masked.metrics } else
                 if let validation = result.validation { object["validation"] = validation.metrics }
                 if !result.heads.isEmpty {
