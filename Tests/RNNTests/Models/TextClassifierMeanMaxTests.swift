@@ -3,7 +3,8 @@ import RNNCore
 import XCTest
 
 /// `--pool mean-max`: the head reads [mean; max] (2F features); every parameter of the whole
-/// classifier against central differences.
+/// classifier against central differences. The max half is not differentiable where two steps
+/// tie, so ε is small enough (2e-3) that no perturbation moves an arg max here.
 final class TextClassifierMeanMaxTests: XCTestCase {
     func testMeanMaxPoolingGradientsMatchFiniteDifferences() throws {
         var generator = SeededGenerator(seed: 23)
@@ -26,7 +27,7 @@ final class TextClassifierMeanMaxTests: XCTestCase {
             var count = parameter.count, offset = 0
             if parameter.name == "embedding.weight" { offset = 3; count -= 3; analytic.removeFirst(3) }  // padding row
             try checkGradient("mean-max \(parameter.name)", values: model.store.values(of: parameter) + offset,
-                              count: count, analytic: analytic, loss: loss)
+                              count: count, analytic: analytic, epsilon: 2e-3, loss: loss)
         }
         XCTAssertTrue(model.summary().render().contains("(B, 16)"))
     }
