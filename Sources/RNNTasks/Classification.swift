@@ -24,6 +24,9 @@ public struct ClassifierTrainingOptions: Sendable {
     /// GloVe / word2vec text file to initialise the embedding.
     public var wordVectors: String?
     public var freezeEmbeddings = false
+    /// A masked language model directory (`rnn lm train --objective masked`) whose embedding and
+    /// recurrent encoder initialise the classifier's; its tokenizer replaces `tokenizer`.
+    public var initEncoder: String?
     /// Continue from `OUT/checkpoint` (written after every epoch) instead of starting afresh; the
     /// data, seed and options must be those of the interrupted run (`--epochs` may be larger).
     public var resume = false
@@ -157,10 +160,14 @@ public enum ClassificationTraining {
         log("read \(texts.count) examples in \(classNames.count) classes (\(classNames.joined(separator: ", "))) from \(source.path); "
             + "\(split.training.count) for training, \(split.validation.count) for validation")
 
+        if options.initEncoder != nil, options.wordVectors != nil {
+            throw RNNError("--init-encoder and --glove both initialise the embedding; use one of them")
+        }
+        let pretrained = try options.initEncoder.map(TrainedMaskedLanguageModel.load(from:))
         let tokenizer = options.resume
             ? try Tokenizer(contentsOf: Checkpoint.directory(in: output).map { $0 + "/tokenizer.json" } ?? output + "/checkpoint/tokenizer.json")
-            : try options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
-                                         minFrequency: options.minFrequency)
+            : try pretrained?.tokenizer ?? options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
+                                                               minFrequency: options.minFrequency)
         let sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
         let meanLength = Double(sequences.reduce(0) { $0 + $1.count }) / Double(max(sequences.count, 1))
         log("tokenizer \(options.tokenizer): \(tokenizer.vocabSize) tokens; mean length \(String(format: "%.0f", meanLength)) tokens after truncation to \(options.maxLength) (\(elapsed().formatted1) s)")
@@ -176,6 +183,10 @@ public enum ClassificationTraining {
         if let path = options.wordVectors {
             let coverage = try initializeEmbedding(model.embedding, tokenizer: tokenizer, vectorsPath: path)
             log("word vectors \(path): \(String(format: "%.1f", coverage * 100))% of the vocabulary covered")
+        }
+        if let pretrained, !options.resume {
+            let copied = try initializeEncoder(of: model, from: pretrained, path: options.initEncoder!)
+            log("encoder \(options.initEncoder!): embedding and \(copied - 1) recurrent tensors copied; its tokenizer (\(tokenizer.vocabSize) tokens) is used")
         }
         model.embedding.isFrozen = options.freezeEmbeddings
 
@@ -233,7 +244,7 @@ public enum ClassificationTraining {
             "clip_norm": options.training.clipNorm.map { "\($0)" } ?? "none",
             "training_examples": "\(split.training.count)", "validation_examples": "\(split.validation.count)",
             "best_epoch": trainer.best.map { "\($0.epoch)" } ?? "last",
-        ]
+        ].merging(options.initEncoder.map { ["init_encoder": $0] } ?? [:]) { $1 }
         var metrics = report.map { $0.metrics.mapKeys { "validation_" + $0 } } ?? [:]
         metrics["training_seconds"] = seconds
         let file = ModelConfigFile(task: "classify", model: config, training: trainingRecord, metrics: metrics, writtenBy: writtenBy)
@@ -255,6 +266,34 @@ public enum ClassificationTraining {
             let ids = truncate(tokenizer.encode(text).ids, maxLength: maxLength, keep: truncation)
             return ids.isEmpty ? [unknown] : ids.map { Int32($0) }
         }
+    }
+
+    /// Copies the embedding and every recurrent tensor (`embedding.weight`, `rnn.*`) of a masked
+    /// language model into the classifier; returns how many tensors were copied. The shapes must
+    /// match exactly; the message says which options to change.
+    static func initializeEncoder(of model: TextClassifier, from encoder: TrainedMaskedLanguageModel, path: String) throws -> Int {
+        let source = encoder.model.config, target = model.config
+        func describe(_ embedding: Int, _ recurrent: RecurrentConfig) -> String {
+            "\(recurrent.cell.rawValue), \(recurrent.layers) layer(s) × \(recurrent.hiddenSize) units, "
+                + (recurrent.bidirectional ? "bidirectional" : "unidirectional") + ", embedding \(embedding)"
+        }
+        let sameShape = source.embeddingDimension == target.embeddingDimension && source.vocabularySize == target.vocabularySize
+            && source.recurrent.cell == target.recurrent.cell && source.recurrent.hiddenSize == target.recurrent.hiddenSize
+            && source.recurrent.layers == target.recurrent.layers && source.recurrent.bidirectional == target.recurrent.bidirectional
+            && source.recurrent.bias == target.recurrent.bias && source.recurrent.merge == target.recurrent.merge
+        guard sameShape else {
+            throw RNNError.invalidFile(path, "the encoder is \(describe(source.embeddingDimension, source.recurrent)); the classifier asks for "
+                + "\(describe(target.embeddingDimension, target.recurrent)): pass matching --cell, --layers, --hidden, --embedding-dim")
+        }
+        var copied = 0
+        for parameter in encoder.model.store.parameters where parameter.name.hasPrefix("embedding.") || parameter.name.hasPrefix("rnn.") {
+            guard let destination = model.store.parameter(named: parameter.name) else {
+                throw RNNError.invalidFile(path, "the classifier has no parameter \(parameter.name) to initialise")
+            }
+            try model.store.setValues(destination, from: encoder.model.store.tensor(parameter))
+            copied += 1
+        }
+        return copied
     }
 
     /// Copies matching word vectors into the embedding; returns the vocabulary coverage.

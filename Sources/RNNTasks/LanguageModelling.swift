@@ -79,6 +79,12 @@ public struct LanguageModelTrainingOptions: Sendable {
     public var predictAhead = 1
     /// CSV/TSV column or JSON field whose label conditions each document through the initial state.
     public var conditionColumn: String?
+    /// `.masked`: BERT-style masked tokens with a bidirectional encoder (`trainMasked`).
+    public var objective: LanguageModelObjective = .next
+    /// Share of tokens masked per document with `.masked`.
+    public var maskProbability: Float = 0.15
+    /// Which end of a long document `.masked` keeps (as `rnn classify` does).
+    public var truncation: TruncationSide = .tail
     public var training = TrainingOptions()
 
     public init() {
@@ -146,6 +152,8 @@ public struct LanguageModelTrainingResult: Sendable {
     public var summary: ModelSummary?
     /// Per-head validation figures of a multi-step model (`--predict-ahead`, `--condition-column`).
     public var heads: [HeadEvaluation] = []
+    /// Masked-token validation figures of a `--objective masked` model.
+    public var masked: MaskedLanguageModelEvaluation?
 }
 
 /// `rnn lm train`: read, tokenize, split, train (RNN with teacher forcing, or the bigram), validate, save.
@@ -156,6 +164,10 @@ public enum LanguageModelTraining {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
+        if options.objective == .masked {
+            return try trainMasked(source: source, options: options, output: output, log: log, onEvent: onEvent,
+                                   writtenBy: writtenBy, start: start)
+        }
         if options.usesMultiStepModel {
             return try trainMultiStep(source: source, options: options, output: output, log: log, onEvent: onEvent,
                                       writtenBy: writtenBy, start: start)

@@ -31,6 +31,9 @@ public final class TrainedLanguageModel {
 
     /// Loads an "lm" model directory; checks that the tokenizer belongs to the model.
     public static func load(from path: String) throws -> TrainedLanguageModel {
+        if try LanguageModelObjective.of(modelAt: path) == .masked {
+            throw RNNError.invalidFile(path, "is a masked language model (--objective masked): it predicts hidden tokens and does not generate text; use rnn lm eval, or rnn classify train --init-encoder")
+        }
         let file = try ModelDirectory.config(at: path, task: "lm", as: LanguageModellingConfig.self)
         _ = try ModelDirectory.file(ModelDirectory.tokenizerFile, in: path)
         let tokenizer = try Tokenizer(contentsOf: path + "/" + ModelDirectory.tokenizerFile)

@@ -41,10 +41,12 @@ struct ClassifyTrain: ParsableCommand {
     @Option(help: "Stacked recurrent layers.") var layers = 1
     @Option(help: "Hidden units per direction.") var hidden = 128
     @Flag(inversion: .prefixedNo, help: "Bidirectional recurrent layers.") var bidirectional = true
-    @Option(help: "last, mean or max pooling over time.") var pool: PoolingMode = .mean
+    @Option(help: "last, mean, max or mean-max ([mean; max] concatenated) pooling over time.") var pool: PoolingMode = .mean
     @Option(help: "Embedding dimension.") var embeddingDim = 128
     @Option(help: "GloVe or word2vec text file to initialise the embedding.") var glove: String?
     @Flag(help: "Keep the embedding fixed.") var freezeEmbeddings = false
+    @Option(help: "Masked language model directory (rnn lm train --objective masked) whose embedding and encoder start the classifier; its tokenizer is used.")
+    var initEncoder: String?
     @Option(help: "word, char, wordpiece, bpe, or a tokenizer.json file.") var tokenizer = "word"
     @Option(help: "Largest vocabulary to train.") var vocabSize = 20_000
     @Option(help: "Keep at most this many tokens per text.") var maxLength = 400
@@ -77,6 +79,7 @@ struct ClassifyTrain: ParsableCommand {
             options.embeddingDimension = embeddingDim
             options.wordVectors = glove
             options.freezeEmbeddings = freezeEmbeddings
+            options.initEncoder = initEncoder
             options.tokenizer = try TokenizerChoice(tokenizer)
             options.vocabularySize = vocabSize
             options.maxLength = maxLength

@@ -23,6 +23,10 @@ struct LanguageModelTrain: ParsableCommand {
         (e.g. Tiny Shakespeare with --tokenizer char): truncated BPTT over windows of --bptt steps, the state
         carried across windows, the last --validation-split of the text for validation.
         --model bigram trains the interpolated Kneser-Ney bigram baseline into the same directory format.
+        --objective masked (BERT-style) trains a bidirectional encoder to predict randomly masked tokens
+        (--mask-probability of them: 80% read [MASK], 10% a random token, 10% themselves), the loss only at
+        those positions; its defaults match rnn classify train (gru, 128 units, 20k words, 400 tokens from
+        the end), so rnn classify train --init-encoder can start from it.
         """
     )
 
@@ -33,18 +37,21 @@ struct LanguageModelTrain: ParsableCommand {
     @Option(help: "Model directory to write (config.json, model.safetensors, tokenizer.json, history).") var out: String
     @Flag(help: "The file is one long text: train with truncated BPTT over a token stream.") var corpus = false
     @Option(help: "rnn (a recurrent network) or bigram (interpolated Kneser-Ney).") var model: LanguageModelKind = .rnn
+    @Option(help: "next (predict each next token) or masked (BERT-style masked tokens, bidirectional encoder).")
+    var objective: LanguageModelObjective = .next
+    @Option(help: "Share of tokens masked per document (--objective masked).") var maskProbability: Float = 0.15
     @Option(help: "word, char, wordpiece, bpe, or a tokenizer.json file.") var tokenizer = "word"
-    @Option(help: "Largest vocabulary to train.") var vocabSize = 10_000
+    @Option(help: "Largest vocabulary to train (default: 10000; 20000 with --objective masked).") var vocabSize: Int?
     @Option(help: "Keep words seen at least this often (word, wordpiece, bpe).") var minFrequency = 2
-    @Option(help: "rnn, lstm or gru.") var cell: CellType = .lstm
+    @Option(help: "rnn, lstm or gru (default: lstm; gru with --objective masked).") var cell: CellType?
     @Option(help: "Stacked recurrent layers.") var layers = 1
-    @Option(help: "Hidden units.") var hidden = 256
+    @Option(help: "Hidden units (per direction with --objective masked; default: 256, 128 masked).") var hidden: Int?
     @Option(help: "Embedding dimension (default: --hidden when tied, else 128).") var embeddingDim: Int?
     @Flag(inversion: .prefixedNo, help: "Share the embedding with the output layer (needs --embedding-dim = --hidden).")
     var tieEmbeddings = true
     @Option(help: "Dropout on embeddings, between layers and before the output.") var dropout: Float = 0.4
     @Option(help: "Truncated-BPTT window in steps (--corpus).") var bptt = 64
-    @Option(help: "Documents per batch (lanes of the stream with --corpus).") var batchSize = 32
+    @Option(help: "Documents per batch (lanes of the stream with --corpus; default: 32, 64 masked).") var batchSize: Int?
     @Option(help: "Training epochs.") var epochs = 20
     @Option(help: "Stop after this many epochs without a lower validation loss (0: never).") var patience = 2
     @Option(help: "sgd, adam, adamw, rmsprop or adagrad.") var optimizer: OptimizerKind = .adam
@@ -53,7 +60,8 @@ struct LanguageModelTrain: ParsableCommand {
     @Option(help: "Clip gradients to this global norm (0: off).") var clipNorm: Float = 5
     @Option(help: "Fraction held out for validation (documents: chosen with the seed; --corpus: the end of the text).")
     var validationSplit = 0.1
-    @Option(help: "Keep the first this many tokens of each document; also the longest prompt.") var maxLength = 64
+    @Option(help: "Keep the first this many tokens of each document; also the longest prompt (default: 64; masked: the last 400).")
+    var maxLength: Int?
     @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
     @Option(help: "K output heads predicting the next K tokens from each position (embeddings untied).") var predictAhead = 1
     @Option(help: "CSV/TSV column or JSON field whose label conditions each document through the initial state.")
@@ -68,21 +76,25 @@ struct LanguageModelTrain: ParsableCommand {
             options.predictAhead = predictAhead
             options.conditionColumn = conditionColumn
             options.model = model
+            options.objective = objective
+            options.maskProbability = maskProbability
+            let masked = objective == .masked
             options.corpus = corpus
             options.tokenizer = try TokenizerChoice(tokenizer)
-            options.vocabularySize = vocabSize
+            options.vocabularySize = vocabSize ?? (masked ? 20_000 : 10_000)
             options.minFrequency = minFrequency
-            options.cell = cell
+            options.cell = cell ?? (masked ? .gru : .lstm)
             options.layers = layers
+            let hidden = hidden ?? (masked ? 128 : 256)
             options.hiddenSize = hidden
-            // Several heads or a condition: separate output layers, never tied to the embedding.
-            let tied = tieEmbeddings && predictAhead == 1 && conditionColumn == nil
+            // Several heads, a condition or the masked objective: separate output layers, never tied to the embedding.
+            let tied = tieEmbeddings && predictAhead == 1 && conditionColumn == nil && !masked
             options.embeddingDimension = embeddingDim ?? (tied ? hidden : 128)
             options.tieEmbeddings = tied
             options.dropout = dropout
             options.bptt = bptt
-            options.batchSize = batchSize
-            options.maxLength = maxLength
+            options.batchSize = batchSize ?? (masked ? 64 : 32)
+            options.maxLength = maxLength ?? (masked ? 400 : 64)
             options.validationSplit = validationSplit
             options.seed = seed
             options.training.epochs = epochs
@@ -99,6 +111,8 @@ struct LanguageModelTrain: ParsableCommand {
                 var object: [String: Any] = ["model": out, "kind": model.rawValue, "seconds": result.seconds,
                                              "training_tokens": result.trainingTokens, "validation_tokens": result.validationTokens,
                                              "vocabulary_size": result.vocabularySize, "epochs_run": result.history.count]
+                object["objective"] = objective.rawValue
+                if let masked = result.masked { object["validation"] = masked.metrics } else
                 if let validation = result.validation { object["validation"] = validation.metrics }
                 if !result.heads.isEmpty {
                     object["heads"] = result.heads.map { ["head": $0.head, "cross_entropy": $0.crossEntropy, "accuracy": $0.accuracy] }
@@ -108,7 +122,10 @@ struct LanguageModelTrain: ParsableCommand {
                 try printJSON(object)
             } else {
                 if let summary = result.summary { print(summary.render()) }
-                if let validation = result.validation {
+                if let masked = result.masked {
+                    print(String(format: "validation (masked tokens): cross-entropy %.4f nats, accuracy %.4f on %d masked tokens",
+                                 masked.crossEntropy, masked.accuracy, masked.tokens))
+                } else if let validation = result.validation {
                     print(String(format: "validation (%@): cross-entropy %.4f nats/token, perplexity %.2f, %.3f bits/token on %d tokens",
                                  model.rawValue, validation.crossEntropy, validation.perplexity, validation.bitsPerToken, validation.tokens))
                 }
@@ -207,12 +224,18 @@ struct LanguageModelEval: ParsableCommand {
     @Option(help: "Data read as in training: documents, or one corpus for a --corpus model.") var data: String
     @Option(help: "CSV/TSV column or JSON field with the text (default: the training column, else text).") var textColumn: String?
     @Option(help: "Read at most this many documents.") var limit: Int?
+    @Option(help: "Seed of the masks of a masked model (--objective masked): the same seed scores the same positions.")
+    var maskSeed: UInt64 = 0
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         try reportingErrors {
             BLAS.setThreads(threads)
+            if try LanguageModelObjective.of(modelAt: model) == .masked {
+                try evaluateMasked()
+                return
+            }
             let languageModel = try TrainedLanguageModel.load(from: model)
             let column = textColumn ?? languageModel.configFile.training["text_column"]
             let source = TextSource(path: data, textColumn: column, limit: limit)
@@ -242,3 +265,21 @@ struct LanguageModelEval: ParsableCommand {
 }
 
 extension LanguageModelKind: ExpressibleByArgument {}
+extension LanguageModelObjective: ExpressibleByArgument {}
+
+extension LanguageModelEval {
+    /// `rnn lm eval` on a masked model: cross-entropy and accuracy at masked positions.
+    func evaluateMasked() throws {
+        let masked = try TrainedMaskedLanguageModel.load(from: model)
+        let column = textColumn ?? masked.configFile.training["text_column"]
+        let result = try masked.evaluate(source: TextSource(path: data, textColumn: column, limit: limit), maskSeed: maskSeed)
+        if json {
+            try printJSON(["masked_cross_entropy": result.crossEntropy, "masked_accuracy": result.accuracy,
+                           "masked_perplexity": result.metrics["masked_perplexity"]!, "masked_tokens": result.tokens,
+                           "mask_seed": maskSeed, "model": masked.describe])
+        } else {
+            print(String(format: "masked tokens: cross-entropy %.4f nats, accuracy %.4f  (%d masked tokens, mask seed %llu; %@)",
+                         result.crossEntropy, result.accuracy, result.tokens, maskSeed, masked.describe))
+        }
+    }
+}

@@ -21,6 +21,8 @@ struct SummaryCommand: ParsableCommand {
             switch header.task {
             case "classify":
                 summary = try TrainedClassifier.load(from: model).model.summary()
+            case "lm" where try LanguageModelObjective.of(modelAt: model) == .masked:
+                summary = try TrainedMaskedLanguageModel.load(from: model).model.summary()
             case "lm":
                 summary = try TrainedLanguageModel.load(from: model).summary()
             case "tag":

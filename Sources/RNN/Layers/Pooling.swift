@@ -8,12 +8,18 @@ public enum PoolingMode: String, Codable, Sendable, CaseIterable {
     case mean
     /// The elementwise maximum over valid steps.
     case max
+    /// [mean; max] concatenated along features: (B, 2F).
+    case meanMax = "mean-max"
+
+    /// Width of the pooled vector for states of `features` features.
+    public func outputSize(features: Int) -> Int { self == .meanMax ? 2 * features : features }
 }
 
 /// Pools (T, B, F) time-major states over time into (B, F), honouring sequence lengths.
 ///
 ///     last: y_b = h_{len_b − 1, b}        mean: y_b = (1/len_b) Σ_{t<len_b} h_{t,b}
 ///     max:  y_b,f = max_{t<len_b} h_{t,b,f} (gradient to the arg max)
+///     mean-max: y_b = [mean_b ; max_b] (B, 2F); ∂L/∂x = the mean part's gradient + the max part's
 ///
 /// For a bidirectional layer with concatenated directions, `last` must take the forward half at
 /// the last step but the backward half at step 0 (where the reverse direction finishes): pass
@@ -24,6 +30,8 @@ public final class TimePooling {
     private var shape: [Int] = []
     private var lengths: [Int] = []
     private var argmax: [Int32] = []
+    /// The two halves of `meanMax`.
+    private lazy var meanAndMax = (TimePooling(mode: .mean), TimePooling(mode: .max))
 
     public init(mode: PoolingMode, reverseFeaturesFrom: Int? = nil) {
         self.mode = mode
@@ -41,6 +49,7 @@ public final class TimePooling {
         }
         shape = x.shape
         self.lengths = lengths
+        if mode == .meanMax { return try concatenateMeanAndMax(x, lengths: lengths) }
         var y = Tensor(shape: [B, F])
         let split = reverseFeaturesFrom ?? F
         x.withUnsafeBufferPointer { source in
@@ -74,6 +83,8 @@ public final class TimePooling {
                             argmax[b * F + f] = Int32(bestT)
                         }
                     }
+                case .meanMax:
+                    break  // handled above
                 }
             }
         }
@@ -84,6 +95,7 @@ public final class TimePooling {
     public func backward(outputGradient: Tensor) throws -> Tensor {
         guard shape.count == 3 else { throw RNNError("time pooling: backward called before forward") }
         let T = shape[0], B = shape[1], F = shape[2]
+        if mode == .meanMax { return try splitMeanAndMaxGradient(outputGradient) }
         guard outputGradient.shape == [B, F] else {
             throw RNNError.shapeMismatch("time pooling output gradient", expected: shapeString([B, F]), actual: outputGradient.shape)
         }
@@ -103,10 +115,51 @@ public final class TimePooling {
                             for t in 0..<lengths[b] { target[(t * B + b) * F + f] += share }
                         case .max:
                             target[(Int(argmax[b * F + f]) * B + b) * F + f] += g
+                        case .meanMax:
+                            break  // handled above
                         }
                     }
                 }
             }
+        }
+        return dx
+    }
+
+    /// y = [mean; max], (B, 2F).
+    private func concatenateMeanAndMax(_ x: Tensor, lengths: [Int]) throws -> Tensor {
+        let B = x.shape[1], F = x.shape[2]
+        let mean = try meanAndMax.0.forward(x, lengths: lengths), max = try meanAndMax.1.forward(x, lengths: lengths)
+        var y = Tensor(shape: [B, 2 * F])
+        y.withUnsafeMutableBufferPointer { target in
+            mean.withUnsafeBufferPointer { a in
+                max.withUnsafeBufferPointer { m in
+                    for b in 0..<B {
+                        (target.baseAddress! + b * 2 * F).update(from: a.baseAddress! + b * F, count: F)
+                        (target.baseAddress! + b * 2 * F + F).update(from: m.baseAddress! + b * F, count: F)
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// ∂L/∂x from ∂L/∂[mean; max] (B, 2F): the sum of both halves' gradients.
+    private func splitMeanAndMaxGradient(_ outputGradient: Tensor) throws -> Tensor {
+        let B = shape[1], F = shape[2]
+        guard outputGradient.shape == [B, 2 * F] else {
+            throw RNNError.shapeMismatch("time pooling output gradient", expected: shapeString([B, 2 * F]), actual: outputGradient.shape)
+        }
+        var meanGradient = Tensor(shape: [B, F]), maxGradient = Tensor(shape: [B, F])
+        for b in 0..<B {
+            for f in 0..<F {
+                meanGradient.scalars[b * F + f] = outputGradient.scalars[b * 2 * F + f]
+                maxGradient.scalars[b * F + f] = outputGradient.scalars[b * 2 * F + F + f]
+            }
+        }
+        var dx = try meanAndMax.0.backward(outputGradient: meanGradient)
+        let fromMax = try meanAndMax.1.backward(outputGradient: maxGradient)
+        dx.withUnsafeMutableBufferPointer { total in
+            fromMax.withUnsafeBufferPointer { add in for i in 0..<add.count { total[i] += add[i] } }
         }
         return dx
     }

@@ -63,7 +63,7 @@ public final class TextClassifier {
         let bidirectionalConcat = config.recurrent.bidirectional && config.recurrent.merge == .concat
         pooling = TimePooling(mode: config.pooling,
                               reverseFeaturesFrom: bidirectionalConcat && config.pooling == .last ? config.recurrent.hiddenSize : nil)
-        head = try Dense(inputSize: config.recurrent.outputSize, outputSize: config.outputCount, name: "fc.",
+        head = try Dense(inputSize: config.pooling.outputSize(features: config.recurrent.outputSize), outputSize: config.outputCount, name: "fc.",
                          store: store, generator: &generator)
         embeddingDropout = try Dropout(rate: config.dropout)
         pooledDropout = try Dropout(rate: config.dropout)
@@ -97,7 +97,7 @@ public final class TextClassifier {
             SummaryRow(name: "embedding", kind: "Embedding(\(config.vocabularySize), \(E))", outputShape: "(B, T, \(E))",
                        parameterCount: config.vocabularySize * E),
             recurrent.summaryRow(name: "rnn"),
-            SummaryRow(name: "pool", kind: "TimePooling(\(config.pooling.rawValue))", outputShape: "(B, \(config.recurrent.outputSize))",
+            SummaryRow(name: "pool", kind: "TimePooling(\(config.pooling.rawValue))", outputShape: "(B, \(config.pooling.outputSize(features: config.recurrent.outputSize)))",
                        parameterCount: 0),
             SummaryRow(name: "fc", kind: config.outputCount == 1 ? "Dense + sigmoid" : "Dense + softmax",
                        outputShape: "(B, \(config.outputCount))", parameterCount: head.parameterCount),

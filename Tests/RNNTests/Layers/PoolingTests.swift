@@ -10,7 +10,7 @@ final class PoolingTests: XCTestCase {
             for split in [nil, 2] as [Int?] {
                 let pooling = TimePooling(mode: mode, reverseFeaturesFrom: split)
                 var x = randomTensor([3, 3, 4], seed: 21)
-                let cotangent = randomTensor([3, 4], seed: 22)
+                let cotangent = randomTensor([3, mode.outputSize(features: 4)], seed: 22)
                 _ = try pooling.forward(x, lengths: lengths)
                 let dx = try pooling.backward(outputGradient: cotangent)
                 let count = x.count
@@ -30,6 +30,7 @@ final class PoolingTests: XCTestCase {
         XCTAssertEqual(try TimePooling(mode: .last).forward(x, lengths: [2]).scalars, [5])
         XCTAssertEqual(try TimePooling(mode: .mean).forward(x, lengths: [2]).scalars, [3])
         XCTAssertEqual(try TimePooling(mode: .max).forward(x, lengths: [2]).scalars, [5])
+        XCTAssertEqual(try TimePooling(mode: .meanMax).forward(x, lengths: [2]).scalars, [3, 5])
         XCTAssertEqual(try TimePooling(mode: .mean).forward(x, lengths: nil).scalars[0], 106.0 / 3, accuracy: 1e-5)
     }
 }
