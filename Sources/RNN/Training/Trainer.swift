@@ -84,6 +84,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var learningRate: Double
     public var seconds: Double
     public var tokensPerSecond: Double
+    /// Distributed runs: seconds spent in the gradient all-reduce this epoch (nil: one process).
+    public var allReduceSeconds: Double? = nil
 }
 
 /// What the trainer tells its caller while it runs (the CLI draws a progress bar from these).
@@ -137,6 +139,10 @@ public final class Trainer {
     private var plateau: ReduceOnPlateau?
     private var epochsWithoutImprovement = 0
     private var completedEpochs = 0
+    /// The ranks of a data-parallel run (one process by default): see `Trainer+Distributed.swift`.
+    public var collective: any Collective = SingleProcessCollective()
+    /// Seconds spent in the gradient all-reduce in the current epoch.
+    var allReduceSeconds = 0.0
 
     public init(store: ParameterStore, options: TrainingOptions) throws {
         try options.validate()
@@ -171,9 +177,11 @@ public final class Trainer {
             let start = DispatchTime.now().uptimeNanoseconds
             var lossSum = 0.0, lossCount = 0, tokens = 0
             var normSum = 0.0, normMax = 0.0
+            allReduceSeconds = 0
+            if epoch == completedEpochs + 1 { try verifyRanksAgree(batchCount: epochBatches.count) }
             for (index, batch) in epochBatches.enumerated() {
                 store.zeroGradients()
-                let result = try step(batch)
+                let result = try averageOverRanks(step(batch))
                 guard result.loss.isFinite else {
                     throw stopped("epoch \(epoch) step \(steps + 1): the loss is \(result.loss)")
                 }
@@ -207,7 +215,8 @@ public final class Trainer {
                                      validationLoss: validation?.loss, metrics: validation?.metrics ?? [:],
                                      meanGradientNorm: normSum / Double(epochBatches.count), maxGradientNorm: normMax,
                                      learningRate: Double(optimizer.learningRate), seconds: seconds,
-                                     tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9))
+                                     tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9),
+                                     allReduceSeconds: collective.isDistributed ? allReduceSeconds : nil)
             history.append(record)
             completedEpochs = epoch
             onEvent(.epoch(record))
