@@ -37,6 +37,7 @@ struct DistributedOptions: ParsableArguments {
         try reportingErrors {
             let collective = try makeCollective()
             if collective.isDistributed {
+                reportLauncherStop()
                 let localRanks = Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? collective.size
                 BLAS.setThreads(max(1, min(threads, ProcessInfo.processInfo.activeProcessorCount / max(localRanks, 1))))
             } else {
@@ -62,5 +63,16 @@ struct DistributedOptions: ParsableArguments {
                 collective.abort(code: 1)
             }
         }
+    }
+}
+
+/// When one rank dies, Open MPI's launcher stops the others with SIGTERM; each says why before
+/// it ends (the last checkpoint, written atomically by rank 0, is intact). Only the write of a
+/// fixed text happens inside the handler, which is async-signal-safe.
+private func reportLauncherStop() {
+    signal(SIGTERM) { _ in
+        let message: StaticString = "error: stopped by the MPI launcher: another rank ended abnormally or the job was cancelled; resume from the last checkpoint with --resume\n"
+        _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+        _exit(143)
     }
 }
