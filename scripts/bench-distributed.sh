@@ -17,6 +17,8 @@ shared=${SHARED:-../shared/data}
 [[ -d $shared ]] || shared=/work/shared/data
 rounds=${ROUNDS:-1}
 mpirun=(mpirun --bind-to none -np 2)
+# MPI_YIELD=1: a waiting rank yields its core instead of spinning (better on a crowded machine).
+[[ -n ${MPI_YIELD:-} ]] && mpirun+=(--mca mpi_yield_when_idle 1)
 [[ $(id -u) == 0 ]] && mpirun+=(--allow-run-as-root)
 
 imdb=(classify train --data "$shared/aclImdb/train" --limit "${IMDB_LIMIT:-500}" --cell lstm --no-bidirectional --pool last
@@ -25,6 +27,10 @@ jokes=(lm train --data "$shared/jokes/reddit-cleanjokes.csv" --text-column Joke 
        --embedding-dim 128 --no-tie-embeddings --vocab-size 5000 --max-length 35 --batch-size 32 --epochs 3 --validation-split 0.1)
 
 load() { cut -d' ' -f1 /proc/loadavg; }
+# User + system CPU seconds of this script's finished children (every rank included).
+# (`times` must run in this shell, not in a $(...) subshell, which has no finished children.)
+children_cpu_to() { times >"$1"; }
+cpu_of() { tail -1 "$1" | python3 -c "import sys,re; print(sum(int(m)*60+float(s) for m,s in re.findall(r'(\d+)m([\d.]+)s', sys.stdin.read())))"; }
 
 # name, mode, command...: trains, then summarizes OUT/name-mode/history.json.
 measure() {
@@ -32,15 +38,18 @@ measure() {
   local dir="$out/$name-$mode" before after
   rm -rf "$dir"
   before=$(load)
+  local cpu0 cpu1
+  children_cpu_to "$out/.times"; cpu0=$(cpu_of "$out/.times")
   case $mode in
     1rank-1thread) "$rnn" "$@" --out "$dir" --threads 1 --distributed none >/dev/null 2>"$dir.log" ;;
     1rank-2threads) "$rnn" "$@" --out "$dir" --threads 2 --distributed none >/dev/null 2>"$dir.log" ;;
     2ranks-1thread) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 >/dev/null 2>"$dir.log" ;;
   esac
   after=$(load)
-  python3 - "$dir/history.json" "$name" "$mode" "$before" "$after" "$dir.log" <<'PY'
+  children_cpu_to "$out/.times"; cpu1=$(cpu_of "$out/.times")
+  python3 - "$dir/history.json" "$name" "$mode" "$before" "$after" "$dir.log" "$cpu0" "$cpu1" <<'PY'
 import json, re, sys
-path, name, mode, before, after, log = sys.argv[1:]
+path, name, mode, before, after, log, cpu0, cpu1 = sys.argv[1:]
 history = json.load(open(path))
 best = max(history, key=lambda r: r["tokensPerSecond"])
 steps = None
@@ -49,7 +58,9 @@ for line in open(log):
     if m: steps = int(m.group(2))
 record = {"config": name, "mode": mode, "tokens_per_second": round(best["tokensPerSecond"]),
           "epoch_tokens_per_second": [round(r["tokensPerSecond"]) for r in history],
-          "load_before": float(before), "load_after": float(after), "steps_per_epoch": steps}
+          "load_before": float(before), "load_after": float(after), "steps_per_epoch": steps,
+          "cpu_seconds": round(float(cpu1) - float(cpu0), 1),
+          "wall_seconds": round(sum(r["seconds"] for r in history), 1)}
 if best.get("allReduceSeconds") is not None and steps:
     record["allreduce_ms_per_step"] = round(best["allReduceSeconds"] / steps * 1000, 2)
     record["allreduce_share"] = round(best["allReduceSeconds"] / best["seconds"], 4)
