@@ -61,9 +61,16 @@ record = {"config": name, "mode": mode, "tokens_per_second": round(best["tokensP
           "load_before": float(before), "load_after": float(after), "steps_per_epoch": steps,
           "cpu_seconds": round(float(cpu1) - float(cpu0), 1),
           "wall_seconds": round(sum(r["seconds"] for r in history), 1)}
+if history[0].get("cpuSeconds") is not None:
+    # CPU seconds of (rank 0's) training steps per epoch, all threads: the work itself, which a
+    # crowded machine stretches in wall time but not in CPU time. Same tokens in every mode, so
+    # 1-rank CPU / 2-rank rank-0 CPU is the speedup with a core per rank.
+    record["train_cpu_seconds_per_epoch"] = [round(r["cpuSeconds"], 2) for r in history]
 if best.get("allReduceSeconds") is not None and steps:
     record["allreduce_ms_per_step"] = round(best["allReduceSeconds"] / steps * 1000, 2)
     record["allreduce_share"] = round(best["allReduceSeconds"] / best["seconds"], 4)
+if best.get("rankWaitSeconds") is not None and steps:
+    record["wait_for_ranks_ms_per_step"] = round(best["rankWaitSeconds"] / steps * 1000, 2)
 print(json.dumps(record))
 PY
 }

@@ -12,7 +12,7 @@ import RNNCore
 ///
 /// so each rank scales its buffer by n_r, one in-place all-reduce sums the contiguous gradient
 /// buffer, and each rank scales by 1/n (n itself, the loss sum and the token count are summed
-/// in a second, three-number all-reduce). Counting items rather than ranks keeps this exact
+/// in a three-number all-reduce just before). Counting items rather than ranks keeps this exact
 /// when shards hold different numbers of rows or of unmasked tokens (padding, the last batch).
 /// Clipping and the optimizer step follow on identical gradients, so the weights stay identical.
 extension Trainer {
@@ -21,13 +21,17 @@ extension Trainer {
     func averageOverRanks(_ local: StepResult) throws -> StepResult {
         guard collective.isDistributed else { return local }
         let gradients = store.allGradients
-        let start = DispatchTime.now().uptimeNanoseconds
         scale(gradients, by: Float(local.count))
-        try collective.allReduceSum(gradients)
+        // The three numbers first: this small call also waits for the slowest rank, so the
+        // gradient all-reduce after it times the transfer alone.
+        let start = DispatchTime.now().uptimeNanoseconds
         let totals = try collective.sum([local.count > 0 ? local.loss * Double(local.count) : 0, Double(local.count), Double(local.tokens)])
+        let synchronized = DispatchTime.now().uptimeNanoseconds
+        try collective.allReduceSum(gradients)
+        rankWaitSeconds += Double(synchronized - start) / 1e9
+        allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - synchronized) / 1e9
         guard totals[1] > 0 else { throw RNNError("distributed training: a global batch with no items on any rank") }
         scale(gradients, by: Float(1 / totals[1]))
-        allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return StepResult(loss: totals[0] / totals[1], count: Int(totals[1]), tokens: Int(totals[2]))
     }
 
@@ -46,6 +50,13 @@ extension Trainer {
         guard factor != 1 else { return }
         for index in values.indices { values[index] *= factor }
     }
+}
+
+/// CPU time of this process, all threads.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
 /// Helpers the tasks use to shard their batches and reduce their validation metrics.
