@@ -35,15 +35,20 @@ extension Trainer {
         return StepResult(loss: totals[0] / totals[1], count: Int(totals[1]), tokens: Int(totals[2]))
     }
 
-    /// Before the first step: every rank must start from the same weights (same seed, model
-    /// options and vocabulary) and see the same number of batches (same data and batch size).
-    func verifyRanksAgree(batchCount: Int) throws {
+    /// At the start of every epoch: every rank must hold the same weights (same seed, model
+    /// options and vocabulary at the start; no drift later) and have the same number of batches
+    /// (same data and batch size). Every rank finds a mismatch alike, so rank 0 reports it.
+    func verifyRanksAgree(epoch: Int, batchCount: Int) throws {
         guard collective.isDistributed else { return }
         var fingerprint = Fingerprint()
         fingerprint.add(batchCount)
         fingerprint.add(store.scalarCount)
         fingerprint.add(bytes: UnsafeRawBufferPointer(store.allValues))
-        try collective.verifyIdentical(fingerprint.value, what: "initial weights or numbers of batches (options, seed or data differ)")
+        do {
+            try collective.verifyIdentical(fingerprint.value, what: "weights or numbers of batches at the start of epoch \(epoch) (options, seed or data differ)")
+        } catch let error as RNNError {
+            throw CollectiveFailure(error)
+        }
     }
 
     private func scale(_ values: UnsafeMutableBufferPointer<Float>, by factor: Float) {

@@ -184,7 +184,7 @@ public final class Trainer {
             var normSum = 0.0, normMax = 0.0
             allReduceSeconds = 0
             rankWaitSeconds = 0
-            if epoch == completedEpochs + 1 { try verifyRanksAgree(batchCount: epochBatches.count) }
+            try verifyRanksAgree(epoch: epoch, batchCount: epochBatches.count)
             for (index, batch) in epochBatches.enumerated() {
                 store.zeroGradients()
                 let result = try averageOverRanks(step(batch))
