@@ -37,8 +37,8 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     func testTagAndForecastTwoRanksMatchOneProcess() throws {
-        try assertRanksMatchOneProcess(["tag", "train", "--data", fixture("tiny-tagging.conllu"), "--hidden", "16", "--dropout", "0",
-                                        "--epochs", "2", "--batch-size", "6"])
+        try assertRanksMatchOneProcess(["tag", "train", "--data", fixture("tiny-tagging.conllu"), "--hidden", "16", "--embedding-dim", "16",
+                                        "--char-dim", "8", "--char-hidden", "8", "--dropout", "0", "--epochs", "2", "--batch-size", "6"])
         try assertRanksMatchOneProcess(["forecast", "train", "--data", fixture("co2-mauna-loa-monthly.csv"), "--column", "co2",
                                         "--hidden", "8", "--epochs", "3", "--batch-size", "16"])
     }
@@ -103,6 +103,19 @@ final class DistributedTrainingTests: XCTestCase {
                                                     "--out", directory + "/x"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+    }
+
+    /// A non-finite loss is computed from the summed values, so every rank stops at the same step:
+    /// rank 0 says so once, and no rank aborts the others.
+    func testNonFiniteLossStopsEveryRankWithOneError() throws {
+        let (rnn, mpirun) = try tools()
+        let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--data", fixture("tiny-sentiment.csv"),
+                                                    "--text-column", "review", "--label-column", "sentiment", "--hidden", "8",
+                                                    "--optimizer", "sgd", "--lr", "1e30", "--clip-norm", "0", "--out", directory + "/x"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("training stopped"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("MPI_ABORT"), result.stderr)
     }
 
     // MARK: Failure and resumption

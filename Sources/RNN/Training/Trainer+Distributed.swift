@@ -51,6 +51,12 @@ extension Trainer {
         }
     }
 
+    /// A stop every rank meets alike (a non-finite loss or gradient norm, computed from the summed
+    /// values): in a distributed run, reported once by rank 0.
+    func agreedOnEveryRank(_ error: RNNError) -> any Error {
+        collective.isDistributed ? CollectiveFailure(error) : error
+    }
+
     private func scale(_ values: UnsafeMutableBufferPointer<Float>, by factor: Float) {
         guard factor != 1 else { return }
         for index in values.indices { values[index] *= factor }

@@ -189,7 +189,7 @@ public final class Trainer {
                 store.zeroGradients()
                 let result = try averageOverRanks(step(batch))
                 guard result.loss.isFinite else {
-                    throw stopped("epoch \(epoch) step \(steps + 1): the loss is \(result.loss)")
+                    throw agreedOnEveryRank(stopped("epoch \(epoch) step \(steps + 1): the loss is \(result.loss)"))
                 }
                 let norm: Float
                 if let clipNorm = options.clipNorm {
@@ -198,7 +198,7 @@ public final class Trainer {
                     norm = GradientClipping.globalNorm(of: store)
                 }
                 guard norm.isFinite else {
-                    throw stopped("epoch \(epoch) step \(steps + 1): the gradient norm is \(norm)")
+                    throw agreedOnEveryRank(stopped("epoch \(epoch) step \(steps + 1): the gradient norm is \(norm)"))
                 }
                 if let clipValue = options.clipValue { try GradientClipping.clipByValue(store, limit: clipValue) }
                 optimizer.learningRate = try learningRate(step: steps, totalSteps: totalSteps)
