@@ -146,7 +146,8 @@ public struct ClassifierTrainingResult: Sendable {
 public enum ClassificationTraining {
     public static func train(source: TextSource, options: ClassifierTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String) throws -> ClassifierTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective()) throws -> ClassifierTrainingResult {
+        let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.training.validate()
@@ -157,6 +158,11 @@ public enum ClassificationTraining {
         let (texts, labels, classNames) = try source.labelledExamples()
         var generator = SeededGenerator(seed: options.seed)
         let split = try validationSplit(count: texts.count, fraction: options.validationSplit, labels: labels, generator: &generator)
+        var fingerprint = Fingerprint()
+        fingerprint.add(String(describing: options))
+        for text in texts { fingerprint.add(text) }
+        fingerprint.add(labels)
+        try collective.checkStart(fingerprint: fingerprint.value, items: split.training.count, itemName: "training examples")
         log("read \(texts.count) examples in \(classNames.count) classes (\(classNames.joined(separator: ", "))) from \(source.path); "
             + "\(split.training.count) for training, \(split.validation.count) for validation")
 
@@ -201,6 +207,12 @@ public enum ClassificationTraining {
         }
         let validationBatches = try batchesOf(split.validation, false, &generator)
         let trainer = try Trainer(store: model.store, options: options.training)
+        trainer.collective = collective
+        var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
+        let selectRows = { (item: (batch: TokenBatch, labels: [Int]), rows: [Int]) throws -> (batch: TokenBatch, labels: [Int]) in
+            (try item.batch.selecting(rows: rows), rows.map { item.labels[$0] })
+        }
+        let validationShard = try collective.shard(validationBatches, rows: { $0.batch.size }, select: selectRows).compactMap { $0 }
         if options.resume {
             let savedConfig = try JSONDecoder().decode(ClassifierConfig.self, from: Checkpoint.file("classifier.json", in: output))
             guard savedConfig == config else {
@@ -216,14 +228,31 @@ public enum ClassificationTraining {
             "tokenizer.json": try tokenizer.jsonData(),
         ]
         let history = try trainer.fit(
-            batches: { _ in try batchesOf(split.training, true, &generator) },
-            step: { try model.trainStep($0.batch, labels: $0.labels, generator: &generator) },
+            batches: { epoch in
+                dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
+                return try collective.shard(batchesOf(split.training, true, &generator), rows: { $0.batch.size }, select: selectRows)
+            },
+            step: { item in
+                guard let item else { return .empty }
+                if collective.isDistributed {
+                    return try model.trainStep(item.batch, labels: item.labels, generator: &dropoutGenerator)
+                }
+                return try model.trainStep(item.batch, labels: item.labels, generator: &generator)
+            },
             validate: validationBatches.isEmpty ? nil : {
-                let (loss, confusion) = try model.evaluate(validationBatches)
-                return ValidationResult(loss: loss, metrics: ["accuracy": confusion.accuracy])
+                guard collective.isDistributed else {
+                    let (loss, confusion) = try model.evaluate(validationBatches)
+                    return ValidationResult(loss: loss, metrics: ["accuracy": confusion.accuracy])
+                }
+                // Each rank scores its rows; loss sums, counts and correct predictions are summed.
+                let (loss, confusion) = validationShard.isEmpty ? (0, try ConfusionMatrix(classCount: classNames.count))
+                    : try model.evaluate(validationShard)
+                let totals = try collective.sum([loss * Double(confusion.total), Double(confusion.total), Double(confusion.correct)])
+                return ValidationResult(loss: totals[0] / max(totals[1], 1), metrics: ["accuracy": totals[2] / max(totals[1], 1)])
             },
             monitor: "accuracy", higherIsBetter: true, onEvent: onEvent,
             onEpochEnd: { state in
+                guard collective.isLeader else { return }
                 var state = state
                 state.generatorState = generator.stateWords
                 try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
@@ -231,7 +260,7 @@ public enum ClassificationTraining {
             })
 
         var report: ClassificationReport?
-        if !validationBatches.isEmpty {
+        if !validationBatches.isEmpty && collective.isLeader {
             let (loss, confusion) = try model.evaluate(validationBatches)
             report = ClassificationReport(labels: classNames, confusion: confusion, loss: loss)
         }
@@ -250,11 +279,13 @@ public enum ClassificationTraining {
         let file = ModelConfigFile(task: "classify", model: config, training: trainingRecord, metrics: metrics, writtenBy: writtenBy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try ModelDirectory.save(file, store: model.store, extraFiles: [
-            ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
-            "history.json": try encoder.encode(history),
-            "history.csv": Data(trainer.historyCSV().utf8),
-        ], to: output)
+        if collective.isLeader {
+            try ModelDirectory.save(file, store: model.store, extraFiles: [
+                ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
+                "history.json": try encoder.encode(history),
+                "history.csv": Data(trainer.historyCSV().utf8),
+            ], to: output)
+        }
         return ClassifierTrainingResult(history: history, validation: report, trainingExamples: split.training.count,
                                         validationExamples: split.validation.count, seconds: seconds, summary: model.summary())
     }

@@ -180,7 +180,8 @@ public struct ForecasterTrainingResult: Sendable {
 public enum ForecasterTraining {
     public static func train(table: TimeSeriesTable, options: ForecasterTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String) throws -> ForecasterTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective()) throws -> ForecasterTrainingResult {
+        let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         try options.training.validate()
         guard options.batchSize >= 1 else { throw RNNError("--batch-size must be at least 1, got \(options.batchSize)") }
@@ -197,6 +198,11 @@ public enum ForecasterTraining {
             + "(\(trainingOrigins.count) windows), validation \(split.trainingEnd + 1)–\(split.validationEnd) "
             + "(\(validationOrigins.count) windows), test \(split.validationEnd + 1)–\(split.count) held out")
 
+        var fingerprint = Fingerprint()
+        fingerprint.add(String(describing: options))
+        for column in table.columns { fingerprint.add(column) }
+        try collective.checkStart(fingerprint: fingerprint.value, items: trainingOrigins.count, itemName: "training windows")
+
         var generator = SeededGenerator(seed: options.seed)
         var recurrent = RecurrentConfig(cell: options.cell, inputSize: table.columns.count, hiddenSize: options.hiddenSize,
                                         layers: options.layers, dropout: options.layers > 1 ? options.dropout : 0)
@@ -208,18 +214,37 @@ public enum ForecasterTraining {
         let validationWindows = try windowing.windows(validationOrigins)
         let validationTargets = try windowing.targets(validationOrigins)
 
+        // Distributed: each rank takes every N-th window of each global batch and of validation.
+        let myValidationOrigins = collective.shardRows(count: validationOrigins.count).map { validationOrigins[$0] }
+        let validationShard = myValidationOrigins.isEmpty ? nil
+            : (try windowing.windows(myValidationOrigins), try windowing.targets(myValidationOrigins))
         let trainer = try Trainer(store: model.store, options: options.training)
+        trainer.collective = collective
+        var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
         let history = try trainer.fit(
-            batches: { _ in
+            batches: { epoch in
+                dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
                 let shuffled = trainingOrigins.shuffled(using: &generator)
                 return try stride(from: 0, to: shuffled.count, by: options.batchSize).map { first in
-                    let part = Array(shuffled[first..<min(first + options.batchSize, shuffled.count)])
-                    return (try windowing.windows(part), try windowing.targets(part))
+                    let global = Array(shuffled[first..<min(first + options.batchSize, shuffled.count)])
+                    let part = collective.shardRows(count: global.count).map { global[$0] }
+                    return part.isEmpty ? nil : (try windowing.windows(part), try windowing.targets(part))
                 }
             },
-            step: { try model.trainStep(windows: $0.0, targets: $0.1, generator: &generator) },
+            step: { item in
+                guard let item else { return .empty }
+                if collective.isDistributed { return try model.trainStep(windows: item.0, targets: item.1, generator: &dropoutGenerator) }
+                return try model.trainStep(windows: item.0, targets: item.1, generator: &generator)
+            },
             validate: {
-                let mse = try model.meanSquaredError(windows: validationWindows, targets: validationTargets)
+                let mse: Double
+                if collective.isDistributed {
+                    let local = try validationShard.map { try model.meanSquaredError(windows: $0.0, targets: $0.1) } ?? 0
+                    let totals = try collective.sum([local * Double(myValidationOrigins.count), Double(myValidationOrigins.count)])
+                    mse = totals[0] / max(totals[1], 1)
+                } else {
+                    mse = try model.meanSquaredError(windows: validationWindows, targets: validationTargets)
+                }
                 return ValidationResult(loss: mse, metrics: ["rmse": mse.squareRoot() * scaling.deviations[0]])
             },
             monitor: "loss", onEvent: onEvent)
@@ -242,10 +267,12 @@ public enum ForecasterTraining {
                                    writtenBy: writtenBy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try ModelDirectory.save(file, store: model.store, extraFiles: [
-            "history.json": try encoder.encode(history),
-            "history.csv": Data(trainer.historyCSV().utf8),
-        ], to: output)
+        if collective.isLeader {
+            try ModelDirectory.save(file, store: model.store, extraFiles: [
+                "history.json": try encoder.encode(history),
+                "history.csv": Data(trainer.historyCSV().utf8),
+            ], to: output)
+        }
         return ForecasterTrainingResult(history: history, split: split, trainingWindows: trainingOrigins.count,
                                         validationWindows: validationOrigins.count, validationRMSE: validationRMSE,
                                         seconds: seconds, summary: model.summary())

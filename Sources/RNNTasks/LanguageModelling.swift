@@ -160,7 +160,8 @@ public struct LanguageModelTrainingResult: Sendable {
 public enum LanguageModelTraining {
     public static func train(source: TextSource, options: LanguageModelTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String) throws -> LanguageModelTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective()) throws -> LanguageModelTrainingResult {
+        let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
@@ -169,11 +170,19 @@ public enum LanguageModelTraining {
                                    writtenBy: writtenBy, start: start)
         }
         if options.usesMultiStepModel {
+            if collective.isDistributed {
+                throw RNNError("distributed training does not cover conditioned or multi-step language models yet; train them in one process")
+            }
             return try trainMultiStep(source: source, options: options, output: output, log: log, onEvent: onEvent,
                                       writtenBy: writtenBy, start: start)
         }
         var generator = SeededGenerator(seed: options.seed)
         let data = try LanguageModelData.prepare(source: source, options: options, generator: &generator)
+        var fingerprint = Fingerprint()
+        fingerprint.add(String(describing: options))
+        fingerprint.add(data.fingerprint)
+        let items = data.distributedItems(batchSize: options.batchSize)
+        try collective.checkStart(fingerprint: fingerprint.value, items: items.count, itemName: items.name)
         log("read \(data.describe) from \(source.path); tokenizer \(options.tokenizer): \(data.tokenizer.vocabSize) tokens; "
             + "\(data.trainingTokenCount) training and \(data.validationTokenCount) validation targets (\(elapsed().formatted1) s)")
 
@@ -214,19 +223,33 @@ public enum LanguageModelTraining {
                                               dropout: options.dropout, tieEmbeddings: options.tieEmbeddings)
             let model = try LanguageModel(network, generator: &generator)
             let trainer = try Trainer(store: model.store, options: options.training)
+            trainer.collective = collective
             let validationBatches = try data.validationBatches(batchSize: options.batchSize, window: options.bptt)
+            // Distributed: each rank scores its rows of every batch; the sums are reduced.
+            let validationShard = collective.shard(validationBatches, rows: \.size) { $0.selecting(rows: $1) }.compactMap { $0 }
             let evaluate = { () throws -> LanguageModelEvaluation in
                 model.recurrent.resetState()
-                return try data.evaluate(model, batches: validationBatches)
+                guard collective.isDistributed else { return try data.evaluate(model, batches: validationBatches) }
+                let local = validationShard.isEmpty ? LanguageModelEvaluation(crossEntropy: 0, tokens: 0)
+                    : try data.evaluate(model, batches: validationShard)
+                return try collective.reduceEvaluation(local)
             }
+            var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
             history = try trainer.fit(
-                batches: { _ in
+                batches: { epoch in
                     model.recurrent.resetState()
-                    return try data.trainingBatches(batchSize: options.batchSize, window: options.bptt, generator: &generator)
+                    dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
+                    let batches = try data.trainingBatches(batchSize: options.batchSize, window: options.bptt, generator: &generator)
+                    return collective.shard(batches, rows: \.size) { $0.selecting(rows: $1) }
                 },
                 step: { batch in
-                    try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
-                                        lengths: batch.lengths, generator: &generator)
+                    guard let batch else { return .empty }
+                    if collective.isDistributed {
+                        return try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
+                                                   lengths: batch.lengths, generator: &dropoutGenerator)
+                    }
+                    return try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
+                                               lengths: batch.lengths, generator: &generator)
                 },
                 validate: validationBatches.isEmpty ? nil : {
                     let result = try evaluate()
@@ -260,11 +283,13 @@ public enum LanguageModelTraining {
         let file = ModelConfigFile(task: "lm", model: config, training: record, metrics: metrics, writtenBy: writtenBy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try ModelDirectory.save(file, store: store, extraFiles: [
-            ModelDirectory.tokenizerFile: try data.tokenizer.jsonData(),
-            "history.json": try encoder.encode(history),
-            "history.csv": Data(historyCSV.utf8),
-        ], to: output)
+        if collective.isLeader {
+            try ModelDirectory.save(file, store: store, extraFiles: [
+                ModelDirectory.tokenizerFile: try data.tokenizer.jsonData(),
+                "history.json": try encoder.encode(history),
+                "history.csv": Data(historyCSV.utf8),
+            ], to: output)
+        }
         return LanguageModelTrainingResult(model: options.model, history: history, validation: validation,
                                            bigramValidation: bigramValidation, trainingTokens: data.trainingTokenCount,
                                            validationTokens: data.validationTokenCount, vocabularySize: V,

@@ -238,7 +238,8 @@ public struct TaggerTrainingResult {
 public enum TaggingTraining {
     public static func train(data: String, options: TaggerTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String) throws -> TaggerTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective()) throws -> TaggerTrainingResult {
+        let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
@@ -252,6 +253,10 @@ public enum TaggingTraining {
         let vocabulary = TaggerVocabulary(sentences: trainingSentences.map(\.words), maxWordCharacters: options.maxWordCharacters)
         let tags = Set(trainingSentences.flatMap(\.tags)).sorted()
         let tokenCount = trainingSentences.reduce(0) { $0 + $1.words.count }
+        var fingerprint = Fingerprint()
+        fingerprint.add(String(describing: options))
+        for sentence in sentences { fingerprint.add(sentence.words.joined(separator: " ") + "\t" + sentence.tags.joined(separator: " ")) }
+        try collective.checkStart(fingerprint: fingerprint.value, items: split.training.count, itemName: "training sentences")
         log("read \(sentences.count) sentences from \(data); \(split.training.count) (\(tokenCount) tokens) for training, "
             + "\(split.validation.count) for validation; \(vocabulary.words.count - 2) words, \(vocabulary.characters.count - 2) characters, "
             + "\(tags.count) tags")
@@ -270,34 +275,59 @@ public enum TaggingTraining {
         let targets = trainingSentences.map { $0.tags.map { tagIds[$0]! } }
         var counts = [Int](repeating: 0, count: vocabulary.words.count)
         for id in words.joined() { counts[Int(id)] += 1 }
-        let trainingBatches = { (generator: inout SeededGenerator) throws -> [(batch: TaggerBatch, targets: [Int])] in
+        let trainingBatches = { (generator: inout SeededGenerator) throws -> [(batch: TaggerBatch, targets: [Int])?] in
             let order = makeBatches(lengths: words.map(\.count), batchSize: options.batchSize, shuffle: true, bucketing: true,
                                     generator: &generator)
             return try order.map { indices in
                 let dropped = indices.map { index in
                     words[index].map { id in counts[Int(id)] == 1 && generator.nextUnitDouble() < options.wordDropout ? 1 : id }
                 }
-                let batch = try TaggerBatch(words: dropped, characters: indices.map { characters[$0] }, indices: indices)
-                return (batch, try SequenceTagger.targets(indices.map { targets[$0] }, for: batch))
+                // Distributed: word dropout is drawn for the whole global batch (the shuffling generator
+                // stays in step on every rank), then this rank keeps its rows.
+                let rows = collective.isDistributed ? collective.shardRows(count: indices.count) : Array(indices.indices)
+                guard !rows.isEmpty else { return nil }
+                let mine = rows.map { indices[$0] }
+                let batch = try TaggerBatch(words: rows.map { dropped[$0] }, characters: mine.map { characters[$0] }, indices: mine)
+                return (batch, try SequenceTagger.targets(mine.map { targets[$0] }, for: batch))
             }
         }
 
         let trained = TrainedTagger(model: model, vocabulary: vocabulary,
                                     configFile: ModelConfigFile(task: "tag", model: config, writtenBy: writtenBy))
         let validation = split.validation.isEmpty ? nil : try trained.prepareEvaluation(split.validation.map { sentences[$0] })
+        // Distributed: each rank scores every N-th validation sentence; loss and accuracy are
+        // summed weighted by tokens (the loss's own count leaves out gold tags the model does not
+        // know, so the reduced loss can differ from one process's in the last digits).
+        let mySentences = collective.shardRows(count: split.validation.count).map { sentences[split.validation[$0]] }
+        let validationShard = collective.isDistributed && !mySentences.isEmpty ? try trained.prepareEvaluation(mySentences) : nil
         let validate: (() throws -> ValidationResult)? = validation.map { prepared in
             {
-                let report = try trained.evaluate(prepared)
-                return ValidationResult(loss: report.loss, metrics: ["accuracy": report.accuracy])
+                guard collective.isDistributed else {
+                    let report = try trained.evaluate(prepared)
+                    return ValidationResult(loss: report.loss, metrics: ["accuracy": report.accuracy])
+                }
+                let report = try validationShard.map { try trained.evaluate($0) }
+                let tokens = Double(report?.tokens ?? 0)
+                let totals = try collective.sum([(report?.loss ?? 0) * tokens, (report?.accuracy ?? 0) * tokens, tokens])
+                return ValidationResult(loss: totals[0] / max(totals[2], 1), metrics: ["accuracy": totals[1] / max(totals[2], 1)])
             }
         }
         let trainer = try Trainer(store: model.store, options: options.training)
+        trainer.collective = collective
+        var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
         let history = try trainer.fit(
-            batches: { _ in try trainingBatches(&generator) },
-            step: { try model.trainStep($0.batch, targets: $0.targets, generator: &generator) },
+            batches: { epoch in
+                dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
+                return try trainingBatches(&generator)
+            },
+            step: { item in
+                guard let item else { return .empty }
+                if collective.isDistributed { return try model.trainStep(item.batch, targets: item.targets, generator: &dropoutGenerator) }
+                return try model.trainStep(item.batch, targets: item.targets, generator: &generator)
+            },
             validate: validate,
             monitor: "accuracy", higherIsBetter: true, onEvent: onEvent)
-        let report = try validation.map { try trained.evaluate($0) }
+        let report = collective.isLeader ? try validation.map { try trained.evaluate($0) } : nil
         let seconds = elapsed()
 
         let trainingRecord: [String: String] = [
@@ -317,11 +347,13 @@ public enum TaggingTraining {
         let file = ModelConfigFile(task: "tag", model: config, training: trainingRecord, metrics: metrics, writtenBy: writtenBy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try ModelDirectory.save(file, store: model.store, extraFiles: [
-            TrainedTagger.vocabularyFile: try encoder.encode(vocabulary),
-            "history.json": try encoder.encode(history),
-            "history.csv": Data(trainer.historyCSV().utf8),
-        ], to: output)
+        if collective.isLeader {
+            try ModelDirectory.save(file, store: model.store, extraFiles: [
+                TrainedTagger.vocabularyFile: try encoder.encode(vocabulary),
+                "history.json": try encoder.encode(history),
+                "history.csv": Data(trainer.historyCSV().utf8),
+            ], to: output)
+        }
         return TaggerTrainingResult(tagger: TrainedTagger(model: model, vocabulary: vocabulary, configFile: file), history: history,
                                     validation: report, trainingSentences: split.training.count,
                                     validationSentences: split.validation.count, seconds: seconds, summary: model.summary())

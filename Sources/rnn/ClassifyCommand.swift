@@ -65,10 +65,10 @@ struct ClassifyTrain: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var distributedOptions: DistributedOptions
 
     func run() throws {
-        try reportingErrors {
-            BLAS.setThreads(threads)
+        try distributedOptions.run(threads: threads) { collective in
             var options = ClassifierTrainingOptions()
             options.resume = resume
             options.cell = cell
@@ -97,7 +97,9 @@ struct ClassifyTrain: ParsableCommand {
             options.training.patience = patience
             let progress = ProgressReporter(totalEpochs: epochs)
             let result = try ClassificationTraining.train(source: dataOptions.source, options: options, output: out,
-                                                          log: progress.log, onEvent: progress.handle, writtenBy: swiftRNNVersion)
+                                                          log: progress.log, onEvent: progress.handle, writtenBy: swiftRNNVersion,
+                                                          collective: collective)
+            guard collective.isLeader else { return }
             if json {
                 var object: [String: Any] = ["model": out, "seconds": result.seconds, "training_examples": result.trainingExamples,
                                              "validation_examples": result.validationExamples,

@@ -43,10 +43,10 @@ struct ForecastTrain: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
     @Option(help: "BLAS threads.") var threads = 1
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var distributedOptions: DistributedOptions
 
     func run() throws {
-        try reportingErrors {
-            BLAS.setThreads(threads)
+        try distributedOptions.run(threads: threads) { collective in
             var options = ForecasterTrainingOptions()
             options.column = column
             options.extraColumns = features.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
@@ -72,7 +72,9 @@ struct ForecastTrain: ParsableCommand {
             let table = try TimeSeriesTable.read(csv: data, columns: [column] + options.extraColumns)
             let progress = ProgressReporter(totalEpochs: epochs, tokenWord: "steps", quiet: json)
             let result = try ForecasterTraining.train(table: table, options: options, output: out, log: progress.log,
-                                                      onEvent: progress.handle, writtenBy: swiftRNNVersion)
+                                                      onEvent: progress.handle, writtenBy: swiftRNNVersion,
+                                                      collective: collective)
+            guard collective.isLeader else { return }
             let bestEpoch = result.history.min { ($0.validationLoss ?? .infinity) < ($1.validationLoss ?? .infinity) }?.epoch ?? 0
             if json {
                 try printJSON(["model": out, "seconds": result.seconds, "epochs": result.history.count, "best_epoch": bestEpoch,

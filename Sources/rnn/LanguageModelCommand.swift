@@ -68,10 +68,10 @@ struct LanguageModelTrain: ParsableCommand {
     var conditionColumn: String?
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var distributedOptions: DistributedOptions
 
     func run() throws {
-        try reportingErrors {
-            BLAS.setThreads(threads)
+        try distributedOptions.run(threads: threads) { collective in
             var options = LanguageModelTrainingOptions()
             options.predictAhead = predictAhead
             options.conditionColumn = conditionColumn
@@ -106,7 +106,9 @@ struct LanguageModelTrain: ParsableCommand {
             let progress = ProgressReporter(totalEpochs: epochs)
             let source = TextSource(path: data, textColumn: textColumn, limit: limit)
             let result = try LanguageModelTraining.train(source: source, options: options, output: out, log: progress.log,
-                                                         onEvent: progress.handle, writtenBy: swiftRNNVersion)
+                                                         onEvent: progress.handle, writtenBy: swiftRNNVersion,
+                                                         collective: collective)
+            guard collective.isLeader else { return }
             if json {
                 var object: [String: Any] = ["model": out, "kind": model.rawValue, "seconds": result.seconds,
                                              "training_tokens": result.trainingTokens, "validation_tokens": result.validationTokens,

@@ -40,10 +40,10 @@ struct TagTrain: ParsableCommand {
     @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var distributedOptions: DistributedOptions
 
     func run() throws {
-        try reportingErrors {
-            BLAS.setThreads(threads)
+        try distributedOptions.run(threads: threads) { collective in
             var options = TaggerTrainingOptions()
             options.hiddenSize = hidden
             options.layers = layers
@@ -62,7 +62,9 @@ struct TagTrain: ParsableCommand {
             options.training.patience = patience
             let progress = ProgressReporter(totalEpochs: epochs)
             let result = try TaggingTraining.train(data: data, options: options, output: out, log: progress.log,
-                                                   onEvent: progress.handle, writtenBy: swiftRNNVersion)
+                                                   onEvent: progress.handle, writtenBy: swiftRNNVersion,
+                                                   collective: collective)
+            guard collective.isLeader else { return }
             if json {
                 var object: [String: Any] = ["model": out, "seconds": result.seconds, "training_sentences": result.trainingSentences,
                                              "validation_sentences": result.validationSentences,

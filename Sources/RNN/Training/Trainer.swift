@@ -84,6 +84,13 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var learningRate: Double
     public var seconds: Double
     public var tokensPerSecond: Double
+    /// Distributed runs: seconds spent in the gradient all-reduce this epoch (nil: one process).
+    public var allReduceSeconds: Double? = nil
+    /// Distributed runs: seconds spent waiting for the slowest rank before it.
+    public var rankWaitSeconds: Double? = nil
+    /// CPU seconds of this process (all its threads) over the epoch's training steps: on a busy
+    /// machine a better measure of the work than `seconds`.
+    public var cpuSeconds: Double? = nil
 }
 
 /// What the trainer tells its caller while it runs (the CLI draws a progress bar from these).
@@ -137,6 +144,10 @@ public final class Trainer {
     private var plateau: ReduceOnPlateau?
     private var epochsWithoutImprovement = 0
     private var completedEpochs = 0
+    /// The ranks of a data-parallel run (one process by default): see `Trainer+Distributed.swift`.
+    public var collective: any Collective = SingleProcessCollective()
+    /// Seconds spent in the gradient all-reduce, and waiting for the other ranks before it, this epoch.
+    var allReduceSeconds = 0.0, rankWaitSeconds = 0.0
 
     public init(store: ParameterStore, options: TrainingOptions) throws {
         try options.validate()
@@ -168,14 +179,17 @@ public final class Trainer {
             let epochBatches = try batches(epoch)
             guard !epochBatches.isEmpty else { throw RNNError("training: no batches (empty training set?)") }
             let totalSteps = epochBatches.count * options.epochs
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
             var lossSum = 0.0, lossCount = 0, tokens = 0
             var normSum = 0.0, normMax = 0.0
+            allReduceSeconds = 0
+            rankWaitSeconds = 0
+            try verifyRanksAgree(epoch: epoch, batchCount: epochBatches.count)
             for (index, batch) in epochBatches.enumerated() {
                 store.zeroGradients()
-                let result = try step(batch)
+                let result = try averageOverRanks(step(batch))
                 guard result.loss.isFinite else {
-                    throw stopped("epoch \(epoch) step \(steps + 1): the loss is \(result.loss)")
+                    throw agreedOnEveryRank(stopped("epoch \(epoch) step \(steps + 1): the loss is \(result.loss)"))
                 }
                 let norm: Float
                 if let clipNorm = options.clipNorm {
@@ -184,7 +198,7 @@ public final class Trainer {
                     norm = GradientClipping.globalNorm(of: store)
                 }
                 guard norm.isFinite else {
-                    throw stopped("epoch \(epoch) step \(steps + 1): the gradient norm is \(norm)")
+                    throw agreedOnEveryRank(stopped("epoch \(epoch) step \(steps + 1): the gradient norm is \(norm)"))
                 }
                 if let clipValue = options.clipValue { try GradientClipping.clipByValue(store, limit: clipValue) }
                 optimizer.learningRate = try learningRate(step: steps, totalSteps: totalSteps)
@@ -201,13 +215,17 @@ public final class Trainer {
                                tokensPerSecond: Double(tokens) / max(elapsed, 1e-9), elapsed: elapsed))
             }
             let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let trainCPUSeconds = processCPUSeconds() - cpuStart
             let validation = try validate?()
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(lossCount, 1)),
                                      validationLoss: validation?.loss, metrics: validation?.metrics ?? [:],
                                      meanGradientNorm: normSum / Double(epochBatches.count), maxGradientNorm: normMax,
                                      learningRate: Double(optimizer.learningRate), seconds: seconds,
-                                     tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9))
+                                     tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9),
+                                     allReduceSeconds: collective.isDistributed ? allReduceSeconds : nil,
+                                     rankWaitSeconds: collective.isDistributed ? rankWaitSeconds : nil,
+                                     cpuSeconds: trainCPUSeconds)
             history.append(record)
             completedEpochs = epoch
             onEvent(.epoch(record))

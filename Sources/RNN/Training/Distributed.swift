@@ -1,0 +1,156 @@
+import Foundation
+import RNNCore
+
+/// The collective operations data-parallel training needs, independent of the transport.
+///
+/// Every rank runs the same program on its own shard of each batch. After the backward pass the
+/// ranks sum their gradients (`allReduceSum` over the store's single gradient buffer), so each
+/// takes the same optimizer step and the weights stay identical everywhere. A call is collective:
+/// every rank must make the same calls in the same order.
+///
+/// Implementations: `SingleProcessCollective` (one rank: every operation is the identity) and
+/// `MPICollective` (Open MPI, loaded at run time).
+public protocol Collective: AnyObject {
+    /// This process's rank, 0..<size.
+    var rank: Int { get }
+    /// Number of ranks.
+    var size: Int { get }
+    /// Sums `values` over all ranks in place (every rank ends with the same sums).
+    func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws
+    /// Sums `values` over all ranks in place, in double precision.
+    func allReduceSum(_ values: inout [Double]) throws
+    /// Element-wise minimum and maximum over all ranks.
+    func allReduceMinMax(_ values: [Double]) throws -> (minimum: [Double], maximum: [Double])
+    /// Ends the whole job at once (after an error on one rank only, when the others may be
+    /// waiting inside a collective operation). Never returns.
+    func abort(code: Int32) -> Never
+    /// Ends the collective normally (all ranks call it).
+    func finish()
+    /// Collective operations made so far.
+    var operations: Int { get }
+}
+
+extension Collective {
+    /// Rank 0 logs, reports progress and writes files.
+    public var isLeader: Bool { rank == 0 }
+    public var isDistributed: Bool { size > 1 }
+
+    /// Rows of a batch of `count` rows that this rank trains on: rank r takes rows r, r+N, r+2N, …
+    /// Bucketed batches are sorted by length, so striding gives every rank a similar share of
+    /// tokens. Empty when the batch has fewer rows than there are ranks and r ≥ count.
+    public func shardRows(count: Int) -> [Int] {
+        Array(stride(from: rank, to: count, by: size))
+    }
+
+    /// Checks that every rank has the same `fingerprint` (of its options, data and initial
+    /// weights); `what` names it in the error, which every rank throws alike.
+    public func verifyIdentical(_ fingerprint: UInt64, what: String) throws {
+        guard isDistributed else { return }
+        let halves = [Double(fingerprint >> 32), Double(fingerprint & 0xFFFF_FFFF)]
+        let (minimum, maximum) = try allReduceMinMax(halves)
+        guard minimum == maximum else {
+            throw RNNError("distributed training: the \(size) ranks have different \(what); start every rank with the same command line and data")
+        }
+    }
+
+    /// Sums per-rank scalars (loss sums, counts, confusion cells) over all ranks.
+    public func sum(_ values: [Double]) throws -> [Double] {
+        var values = values
+        try allReduceSum(&values)
+        return values
+    }
+}
+
+/// One process: the collective operations are identities.
+public final class SingleProcessCollective: Collective {
+    public init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+    public func allReduceSum(_ values: inout [Double]) throws {}
+    public func allReduceMinMax(_ values: [Double]) throws -> (minimum: [Double], maximum: [Double]) { (values, values) }
+    public func abort(code: Int32) -> Never { exit(code) }
+    public func finish() {}
+    public var operations: Int { 0 }
+}
+
+/// A 64-bit FNV-1a hash, to compare options and data across ranks (not cryptographic).
+public struct Fingerprint: Sendable {
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    public init() {}
+
+    public mutating func add(bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value = value &* 0x0000_0100_0000_01B3
+        }
+    }
+
+    public mutating func add(_ string: String) {
+        var string = string
+        string.withUTF8 { add(bytes: UnsafeRawBufferPointer($0)) }
+        add(0xFF as UInt8)  // separator, so ("ab", "c") and ("a", "bc") differ
+    }
+
+    public mutating func add<Value: BitwiseCopyable>(_ value: Value) {
+        withUnsafeBytes(of: value) { add(bytes: $0) }
+    }
+
+    public mutating func add<Value: BitwiseCopyable>(_ values: [Value]) {
+        add(values.count)
+        values.withUnsafeBytes { add(bytes: $0) }
+    }
+}
+
+/// An error every rank of a distributed run meets alike (the ranks disagree, the data set is too
+/// small for them): rank 0 reports it and every rank ends normally, with no `MPI_Abort`.
+public struct CollectiveFailure: Error, Sendable {
+    public let error: RNNError
+    public init(_ error: RNNError) { self.error = error }
+}
+
+extension Collective {
+    /// The checks before a distributed run starts, on every rank: the same options and data
+    /// (`fingerprint`), and at least one training item (`items`, named `itemName`) per rank.
+    public func checkStart(fingerprint: UInt64, items: Int, itemName: String) throws {
+        guard isDistributed else { return }
+        let (anyFailed, _) = try agreeToStart(failed: false)
+        if anyFailed {
+            throw CollectiveFailure(RNNError("distributed training: another rank failed while reading the data (its error is above)"))
+        }
+        do {
+            try verifyIdentical(fingerprint, what: "options or data")
+        } catch let error as RNNError {
+            throw CollectiveFailure(error)
+        }
+        guard items >= size else {
+            throw CollectiveFailure(RNNError("distributed training: \(items) \(itemName) for \(size) ranks; every rank needs at least one (use fewer ranks or more data)"))
+        }
+    }
+
+    /// The first collective operation of a run: whether any rank (and whether rank 0) failed
+    /// before it. A rank whose preparation throws makes this call instead of `checkStart`, so
+    /// every rank learns of the failure and ends normally.
+    public func agreeToStart(failed: Bool) throws -> (anyFailed: Bool, leaderFailed: Bool) {
+        let totals = try sum([failed ? 1 : 0, failed && isLeader ? 1 : 0])
+        return (totals[0] > 0, totals[1] > 0)
+    }
+
+    /// This rank's part of each global batch: the rows `shardRows` picks, cut by `select`; nil
+    /// when the batch has no row for this rank (its step then contributes nothing). One
+    /// process: every batch whole.
+    public func shard<Batch>(_ batches: [Batch], rows: (Batch) -> Int,
+                             select: (Batch, [Int]) throws -> Batch) rethrows -> [Batch?] {
+        guard isDistributed else { return batches.map { $0 } }
+        return try batches.map { batch in
+            let mine = shardRows(count: rows(batch))
+            return mine.isEmpty ? nil : try select(batch, mine)
+        }
+    }
+}
+
+extension StepResult {
+    /// The step of a rank with no rows in the current global batch.
+    public static let empty = StepResult(loss: 0, count: 0, tokens: 0)
+}

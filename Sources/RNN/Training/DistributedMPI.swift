@@ -1,0 +1,205 @@
+import Foundation
+import RNNCore
+import Synchronization
+
+/// `Collective` over Open MPI, loaded at run time: the package builds and runs without MPI, and
+/// only a distributed run (`mpirun -np N rnn ... train`) needs `libmpi.so.40` (Debian/Ubuntu:
+/// `apt-get install libopenmpi-dev openmpi-bin`).
+///
+/// The few functions used are looked up with `dlsym`; Open MPI's predefined handles
+/// (`MPI_COMM_WORLD`, `MPI_FLOAT`, `MPI_SUM`, …) are the addresses of its global structs
+/// (`ompi_mpi_comm_world`, …). Errors come back as return codes (`MPI_ERRORS_RETURN`) and become
+/// one `RNNError` line; a watchdog ends the process when a collective operation waits longer
+/// than `timeout` seconds (a rank died or hangs), so no rank waits forever.
+public final class MPICollective: Collective {
+    public let rank: Int
+    public let size: Int
+    public private(set) var operations = 0
+    private let api: MPIFunctions
+    private let watchdog: CollectiveWatchdog
+
+    /// True when this process was started by Open MPI's launcher (`mpirun`, `mpiexec`).
+    public static func launchedByMPI(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMIX_RANK"] != nil
+    }
+
+    /// Loads Open MPI and initializes it. `timeout`: longest wait inside one collective operation.
+    public init(timeout: Double = 300) throws {
+        guard Self.launchedByMPI() else {
+            throw RNNError("--distributed mpi: this process was not started by an MPI launcher; run it as `mpirun -np N rnn ...`")
+        }
+        api = try MPIFunctions.load()
+        var provided: Int32 = 0
+        try api.check(api.initThread(nil, nil, MPIFunctions.threadSerialized, &provided), "MPI_Init_thread")
+        try api.check(api.setErrhandler(api.commWorld, api.errorsReturn), "MPI_Comm_set_errhandler")
+        var value: Int32 = 0
+        try api.check(api.commRank(api.commWorld, &value), "MPI_Comm_rank")
+        rank = Int(value)
+        try api.check(api.commSize(api.commWorld, &value), "MPI_Comm_size")
+        size = Int(value)
+        watchdog = CollectiveWatchdog(rank: rank, timeout: timeout)
+        watchdog.start()
+    }
+
+    public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        guard size > 1, let base = values.baseAddress else { return }
+        try watched("MPI_Allreduce") {
+            api.allreduce(MPIFunctions.inPlace, base, Int32(values.count), api.float, api.opSum, api.commWorld)
+        }
+    }
+
+    public func allReduceSum(_ values: inout [Double]) throws {
+        guard size > 1, !values.isEmpty else { return }
+        let count = Int32(values.count)
+        try values.withUnsafeMutableBufferPointer { buffer in
+            try watched("MPI_Allreduce") {
+                api.allreduce(MPIFunctions.inPlace, buffer.baseAddress!, count, api.double, api.opSum, api.commWorld)
+            }
+        }
+    }
+
+    public func allReduceMinMax(_ values: [Double]) throws -> (minimum: [Double], maximum: [Double]) {
+        guard size > 1, !values.isEmpty else { return (values, values) }
+        var minimum = values, maximum = values
+        let count = Int32(values.count)
+        for (target, op) in [(0, api.opMin), (1, api.opMax)] {
+            var result = target == 0 ? minimum : maximum
+            try result.withUnsafeMutableBufferPointer { buffer in
+                try watched("MPI_Allreduce") {
+                    api.allreduce(MPIFunctions.inPlace, buffer.baseAddress!, count, api.double, op, api.commWorld)
+                }
+            }
+            if target == 0 { minimum = result } else { maximum = result }
+        }
+        return (minimum, maximum)
+    }
+
+    public func abort(code: Int32) -> Never {
+        _ = api.abort(api.commWorld, code)
+        exit(code)
+    }
+
+    public func finish() {
+        watchdog.stop()
+        _ = api.finalize()
+    }
+
+    /// Runs one collective call under the watchdog and turns a failure into an `RNNError`.
+    private func watched(_ name: String, _ call: () -> Int32) throws {
+        operations += 1
+        watchdog.enter()
+        let code = call()
+        watchdog.leave()
+        guard code == 0 else {
+            throw RNNError("rank \(rank): \(name) failed (\(api.errorString(code))): another rank has probably died; "
+                           + "resume from the last checkpoint with --resume")
+        }
+    }
+}
+
+/// Ends this process when a collective operation has waited longer than `timeout` seconds.
+/// (Open MPI's launcher usually stops the other ranks itself when one dies; this covers a rank
+/// that hangs, or a launcher that does not.)
+final class CollectiveWatchdog: Sendable {
+    let rank: Int
+    let timeout: Double
+    /// Uptime in nanoseconds when the current collective call started; 0 outside one. -1: stopped.
+    private let enteredAt = Atomic<Int64>(0)
+
+    init(rank: Int, timeout: Double) {
+        self.rank = rank
+        self.timeout = timeout
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            while true {
+                Thread.sleep(forTimeInterval: 1)
+                let entered = enteredAt.load(ordering: .acquiring)
+                if entered < 0 { return }
+                guard entered > 0 else { continue }
+                let waited = Double(Int64(DispatchTime.now().uptimeNanoseconds) - entered) / 1e9
+                if waited > timeout {
+                    let message = "error: rank \(rank): no answer from the other ranks for \(Int(waited)) s inside an all-reduce "
+                        + "(a rank died or hangs); stopping. Resume from the last checkpoint with --resume\n"
+                    FileHandle.standardError.write(Data(message.utf8))
+                    _exit(1)
+                }
+            }
+        }
+        thread.name = "rnn-mpi-watchdog"
+        thread.start()
+    }
+
+    func enter() { enteredAt.store(Int64(DispatchTime.now().uptimeNanoseconds), ordering: .releasing) }
+    func leave() { enteredAt.store(0, ordering: .releasing) }
+    func stop() { enteredAt.store(-1, ordering: .releasing) }
+}
+
+/// The Open MPI entry points and predefined handles, resolved with `dlopen`/`dlsym`.
+struct MPIFunctions {
+    typealias Handle = UnsafeMutableRawPointer
+    typealias InitThread = @convention(c) (UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?,
+                                           Int32, UnsafeMutablePointer<Int32>) -> Int32
+    typealias CommQuery = @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
+    typealias SetErrhandler = @convention(c) (Handle, Handle) -> Int32
+    typealias Allreduce = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, Int32, Handle, Handle, Handle) -> Int32
+    typealias Abort = @convention(c) (Handle, Int32) -> Int32
+    typealias Finalize = @convention(c) () -> Int32
+    typealias ErrorString = @convention(c) (Int32, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
+
+    static let threadSerialized: Int32 = 2  // MPI_THREAD_SERIALIZED in Open MPI's mpi.h
+    static var inPlace: UnsafeRawPointer? { UnsafeRawPointer(bitPattern: 1) }  // MPI_IN_PLACE
+
+    let initThread: InitThread
+    let commRank: CommQuery
+    let commSize: CommQuery
+    let setErrhandler: SetErrhandler
+    let allreduce: Allreduce
+    let abort: Abort
+    let finalize: Finalize
+    let errorStringFunction: ErrorString
+    let commWorld: Handle, float: Handle, double: Handle, opSum: Handle, opMin: Handle, opMax: Handle, errorsReturn: Handle
+
+    static func load() throws -> MPIFunctions {
+        // RTLD_GLOBAL: Open MPI's own plugins, loaded later, resolve their symbols against libmpi.
+        var library: UnsafeMutableRawPointer?
+        for name in ["libmpi.so.40", "libmpi.so"] where library == nil {
+            library = dlopen(name, RTLD_NOW | RTLD_GLOBAL)
+        }
+        guard let library else {
+            let reason = dlerror().map { String(cString: $0) } ?? "not found"
+            throw RNNError("distributed training needs Open MPI (libmpi.so.40: \(reason)); install it with `apt-get install libopenmpi-dev openmpi-bin`")
+        }
+        func symbol(_ name: String) throws -> UnsafeMutableRawPointer {
+            guard let address = dlsym(library, name) else {
+                throw RNNError("libmpi.so.40 has no \(name): Open MPI 4 or 5 is needed (another MPI implementation is not supported)")
+            }
+            return address
+        }
+        func function<F>(_ name: String, as type: F.Type) throws -> F { unsafeBitCast(try symbol(name), to: type) }
+        return MPIFunctions(
+            initThread: try function("MPI_Init_thread", as: InitThread.self),
+            commRank: try function("MPI_Comm_rank", as: CommQuery.self),
+            commSize: try function("MPI_Comm_size", as: CommQuery.self),
+            setErrhandler: try function("MPI_Comm_set_errhandler", as: SetErrhandler.self),
+            allreduce: try function("MPI_Allreduce", as: Allreduce.self),
+            abort: try function("MPI_Abort", as: Abort.self),
+            finalize: try function("MPI_Finalize", as: Finalize.self),
+            errorStringFunction: try function("MPI_Error_string", as: ErrorString.self),
+            commWorld: try symbol("ompi_mpi_comm_world"), float: try symbol("ompi_mpi_float"),
+            double: try symbol("ompi_mpi_double"), opSum: try symbol("ompi_mpi_op_sum"), opMin: try symbol("ompi_mpi_op_min"),
+            opMax: try symbol("ompi_mpi_op_max"), errorsReturn: try symbol("ompi_mpi_errors_return"))
+    }
+
+    func check(_ code: Int32, _ name: String) throws {
+        guard code == 0 else { throw RNNError("\(name) failed: \(errorString(code))") }
+    }
+
+    func errorString(_ code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 512)  // MPI_MAX_ERROR_STRING is 256 in Open MPI
+        var length: Int32 = 0
+        guard errorStringFunction(code, &buffer, &length) == 0 else { return "MPI error \(code)" }
+        return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import RNN
+import RNNCore
+
+/// How a training run is spread over processes.
+enum DistributedMode: String, ExpressibleByArgument, CaseIterable {
+    /// Distributed when started by an MPI launcher, one process otherwise.
+    case auto
+    /// One process, even under a launcher.
+    case none
+    /// Open MPI (`mpirun -np N rnn ... train ...`); an error without a launcher.
+    case mpi
+}
+
+/// `--distributed` and `--collective-timeout`, shared by every `train` command.
+struct DistributedOptions: ParsableArguments {
+    @Option(help: "auto (MPI when started by mpirun), none, or mpi: data-parallel training, one rank per process.")
+    var distributed: DistributedMode = .auto
+    @Option(help: "Distributed runs: seconds a rank waits inside one all-reduce before it gives up (a rank died or hangs).")
+    var collectiveTimeout: Double = 300
+
+    func makeCollective() throws -> any Collective {
+        guard collectiveTimeout > 0 else { throw RNNError("--collective-timeout must be positive, got \(collectiveTimeout)") }
+        switch distributed {
+        case .none: return SingleProcessCollective()
+        case .auto where !MPICollective.launchedByMPI(): return SingleProcessCollective()
+        case .auto, .mpi: return try MPICollective(timeout: collectiveTimeout)
+        }
+    }
+
+    /// Runs a training command on this process's rank. BLAS threads are capped at the cores per
+    /// rank on this machine. An error all ranks meet alike is printed by rank 0 and every rank
+    /// ends normally; an error of one rank alone is printed with its rank and ends the whole job
+    /// (`MPI_Abort`), since the others may be waiting for it inside an all-reduce.
+    func run(threads: Int, _ body: (any Collective) throws -> Void) throws {
+        try reportingErrors {
+            let collective = try makeCollective()
+            if collective.isDistributed {
+                reportLauncherStop()
+                let localRanks = Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"] ?? "") ?? collective.size
+                BLAS.setThreads(max(1, min(threads, ProcessInfo.processInfo.activeProcessorCount / max(localRanks, 1))))
+            } else {
+                BLAS.setThreads(threads)
+            }
+            do {
+                try body(collective)
+                collective.finish()
+            } catch let failure as CollectiveFailure {
+                collective.finish()
+                if collective.isLeader { throw failure.error }
+                throw ExitCode.failure
+            } catch let error as RNNError where collective.isDistributed && collective.operations == 0 {
+                // Failed before the first collective operation (reading the data, say): tell the
+                // others through that operation, then end normally.
+                let (_, leaderFailed) = (try? collective.agreeToStart(failed: true)) ?? (true, true)
+                collective.finish()
+                if collective.isLeader { throw error }
+                if !leaderFailed { FileHandle.standardError.write(Data("error: rank \(collective.rank): \(error.message)\n".utf8)) }
+                throw ExitCode.failure
+            } catch let error as RNNError where collective.isDistributed {
+                FileHandle.standardError.write(Data("error: rank \(collective.rank): \(error.message)\n".utf8))
+                collective.abort(code: 1)
+            }
+        }
+    }
+}
+
+/// When one rank dies, Open MPI's launcher stops the others with SIGTERM; each says why before
+/// it ends (the last checkpoint, written atomically by rank 0, is intact). Only the write of a
+/// fixed text happens inside the handler, which is async-signal-safe.
+private func reportLauncherStop() {
+    signal(SIGTERM) { _ in
+        let message: StaticString = "error: stopped by the MPI launcher: another rank ended abnormally or the job was cancelled; resume from the last checkpoint with --resume\n"
+        _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+        _exit(143)
+    }
+}

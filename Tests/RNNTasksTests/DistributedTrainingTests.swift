@@ -1,0 +1,296 @@
+import Foundation
+import RNN
+import RNNCore
+import XCTest
+
+/// Data-parallel training under a real `mpirun` (Open MPI), through the `rnn` executable built
+/// beside the tests: N ranks with per-rank batch B/N give the weights of one process with batch
+/// B, for every train command; bad input ends with one error; a dead rank stops the job with a
+/// message and training resumes, also on a different number of ranks.
+/// Skipped, with the reason, when `mpirun` or the `rnn` executable is absent. `swift test` does not
+/// link executables: run `swift build` first (`.ci/run` does), or these tests launch a stale `rnn`.
+final class DistributedTrainingTests: XCTestCase {
+    private var directory: String!
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "distributed-tests-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    // MARK: Same weights as one process
+
+    func testClassifyTwoRanksMatchOneProcess() throws {
+        try assertRanksMatchOneProcess(["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+                                        "--label-column", "sentiment", "--hidden", "16", "--embedding-dim", "8", "--dropout", "0",
+                                        "--epochs", "2", "--batch-size", "8"])
+    }
+
+    func testLanguageModelDocumentsAndCorpusTwoRanksMatchOneProcess() throws {
+        try assertRanksMatchOneProcess(["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
+                                        "--dropout", "0", "--epochs", "3", "--batch-size", "4"])
+        try assertRanksMatchOneProcess(["lm", "train", "--data", fixture("two-topics.txt"), "--corpus", "--tokenizer", "char",
+                                        "--hidden", "16", "--dropout", "0", "--epochs", "2", "--batch-size", "4", "--bptt", "8"])
+    }
+
+    func testTagAndForecastTwoRanksMatchOneProcess() throws {
+        try assertRanksMatchOneProcess(["tag", "train", "--data", fixture("tiny-tagging.conllu"), "--hidden", "16", "--embedding-dim", "16",
+                                        "--char-dim", "8", "--char-hidden", "8", "--dropout", "0", "--epochs", "2", "--batch-size", "6"])
+        try assertRanksMatchOneProcess(["forecast", "train", "--data", fixture("co2-mauna-loa-monthly.csv"), "--column", "co2",
+                                        "--hidden", "8", "--epochs", "3", "--batch-size", "16"])
+    }
+
+    /// Trains with `arguments` once in one process and once on 2 ranks (3 for classify too, so a
+    /// batch of 8 splits unevenly), and compares every weight.
+    private func assertRanksMatchOneProcess(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let (rnn, mpirun) = try tools()
+        let single = directory + "/single-\(arguments[0])"
+        let one = try run(rnn, arguments + ["--out", single, "--threads", "1"])
+        XCTAssertEqual(one.status, 0, one.stderr, file: file, line: line)
+        for ranks in arguments[0] == "classify" ? [2, 3] : [2] {
+            let parallel = directory + "/ranks\(ranks)-\(arguments[0])"
+            let result = try run(mpirun, mpirunFlags + ["-np", "\(ranks)", rnn] + arguments + ["--out", parallel])
+            XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+            // Really distributed (not N separate single runs writing the same directory): the
+            // history records the time spent in the all-reduce.
+            let history = try String(contentsOfFile: parallel + "/history.json", encoding: .utf8)
+            XCTAssertTrue(history.contains("allReduceSeconds"), "no all-reduce in \(ranks)-rank history", file: file, line: line)
+            let difference = try maxDifference(single + "/model.safetensors", parallel + "/model.safetensors")
+            XCTAssertLessThan(difference, 1e-4, "\(arguments[0]) \(arguments[1]): \(ranks) ranks vs one process", file: file, line: line)
+        }
+    }
+
+    // MARK: Bad input
+
+    func testDistributedMPIWithoutLauncherIsOneError() throws {
+        let rnn = try rnnExecutable()
+        let result = try run(rnn, ["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--out", directory + "/x",
+                                   "--distributed", "mpi"], environment: ["OMPI_COMM_WORLD_SIZE": nil, "PMIX_RANK": nil])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("not started by an MPI launcher"), result.stderr)
+    }
+
+    func testRanksWithDifferentOptionsStopWithOneError() throws {
+        let (rnn, mpirun) = try tools()
+        let common = ["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+                      "--label-column", "sentiment", "--hidden", "8", "--epochs", "1", "--out", directory + "/x"]
+        // Open MPI's MPMD form: rank 0 and rank 1 get different seeds.
+        let result = try run(mpirun, mpirunFlags + ["-np", "1", rnn] + common + ["--seed", "1", ":", "-np", "1", rnn] + common + ["--seed", "2"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("different options or data"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/x/model.safetensors"))
+    }
+
+    func testDataSetSmallerThanRanksIsOneError() throws {
+        let (rnn, mpirun) = try tools()
+        let data = directory + "/four.csv"
+        try "text,label\ngood film,pos\ngreat film,pos\nbad film,neg\nawful film,neg\n".write(toFile: data, atomically: true, encoding: .utf8)
+        let result = try run(mpirun, mpirunFlags + ["-np", "3", rnn, "classify", "train", "--data", data, "--validation-split", "0.5",
+                                                    "--out", directory + "/x"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("2 training examples for 3 ranks"), result.stderr)
+    }
+
+    func testUnreadableDataOnEveryRankIsOneError() throws {
+        let (rnn, mpirun) = try tools()
+        let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--data", directory + "/missing.csv",
+                                                    "--out", directory + "/x"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+    }
+
+    /// A non-finite loss is computed from the summed values, so every rank stops at the same step:
+    /// rank 0 says so once, and no rank aborts the others.
+    func testNonFiniteLossStopsEveryRankWithOneError() throws {
+        let (rnn, mpirun) = try tools()
+        let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--data", fixture("tiny-sentiment.csv"),
+                                                    "--text-column", "review", "--label-column", "sentiment", "--hidden", "8",
+                                                    "--optimizer", "sgd", "--lr", "1e30", "--clip-norm", "0", "--out", directory + "/x"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("training stopped"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("MPI_ABORT"), result.stderr)
+    }
+
+    // MARK: Failure and resumption
+
+    /// Kill rank 1 after the first checkpoint: the job ends with the survivor's message; resuming
+    /// on one rank gives the weights of an uninterrupted 2-rank run.
+    func testDeadRankStopsTheJobAndTrainingResumesOnOtherRankCount() throws {
+        let (rnn, mpirun) = try tools()
+        let data = try writeSyntheticReviews(count: 500)
+        let arguments = ["classify", "train", "--data", data, "--hidden", "16", "--embedding-dim", "8", "--dropout", "0",
+                         "--epochs", "3", "--batch-size", "16"]
+        let interrupted = directory + "/interrupted"
+        let process = try start(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + ["--out", interrupted])
+        let checkpoint = interrupted + "/checkpoint/trainer.json"
+        let deadline = Date().addingTimeInterval(300)
+        while !FileManager.default.fileExists(atPath: checkpoint) && process.process.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(process.process.isRunning, "the job ended before a rank could be killed; make the data larger")
+        let ranks = childProcesses(of: process.process.processIdentifier)
+        XCTAssertEqual(ranks.count, 2, "ranks found: \(ranks)")
+        if let victim = ranks.last { kill(victim, SIGKILL) }
+        let stopped = try finish(process, timeout: 120)
+        XCTAssertNotEqual(stopped.status, 0)
+        XCTAssertTrue(stopped.stderr.contains("stopped by the MPI launcher"), stopped.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: interrupted + "/model.safetensors"))
+
+        let resumed = try run(rnn, arguments + ["--out", interrupted, "--resume", "--threads", "1"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming after epoch"), resumed.stderr)
+
+        let uninterrupted = directory + "/uninterrupted"
+        let reference = try run(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + ["--out", uninterrupted])
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        let difference = try maxDifference(interrupted + "/model.safetensors", uninterrupted + "/model.safetensors")
+        XCTAssertLessThan(difference, 1e-4)
+    }
+
+    /// A rank that hangs (stopped with SIGSTOP): the other's watchdog ends the job after
+    /// --collective-timeout seconds with a message, instead of waiting forever.
+    func testHungRankEndsTheJobAfterTheTimeout() throws {
+        let (rnn, mpirun) = try tools()
+        let data = try writeSyntheticReviews(count: 1200)
+        let process = try start(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--data", data, "--hidden", "32",
+                                                       "--epochs", "50", "--collective-timeout", "3", "--out", directory + "/hung"])
+        let deadline = Date().addingTimeInterval(120)
+        var ranks: [pid_t] = []
+        while ranks.count < 2 && process.process.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            ranks = childProcesses(of: process.process.processIdentifier)
+        }
+        XCTAssertEqual(ranks.count, 2, "ranks found: \(ranks)")
+        Thread.sleep(forTimeInterval: 2)  // into training
+        if let victim = ranks.last { kill(victim, SIGSTOP) }
+        let stopped = try finish(process, timeout: 120)
+        XCTAssertNotEqual(stopped.status, 0)
+        XCTAssertTrue(stopped.stderr.contains("no answer from the other ranks"), stopped.stderr)
+    }
+
+    // MARK: Helpers
+
+    private var mpirunFlags: [String] {
+        var flags = ["--oversubscribe", "--bind-to", "none"]
+        if geteuid() == 0 { flags.append("--allow-run-as-root") }
+        return flags
+    }
+
+    private func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent(name).path
+    }
+
+    private func tools() throws -> (rnn: String, mpirun: String) {
+        let rnn = try rnnExecutable()
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        guard let mpirun = (path.split(separator: ":").map { "\($0)/mpirun" } + ["/usr/bin/mpirun"])
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("mpirun not found: install Open MPI (apt-get install libopenmpi-dev openmpi-bin) to run the distributed tests")
+        }
+        return (rnn, mpirun)
+    }
+
+    /// The `rnn` executable of this build (beside the test bundle).
+    private func rnnExecutable() throws -> String {
+        // Linux: the bundle URL is the build directory itself; macOS: the .xctest bundle in it.
+        let bundle = Bundle(for: Self.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("rnn").path }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("no rnn executable at \(candidates[0]): build it first (swift build)")
+        }
+        return found
+    }
+
+    private func writeSyntheticReviews(count: Int) throws -> String {
+        var generator = SeededGenerator(seed: 7)
+        let positive = ["good", "great", "fine", "lovely", "superb"], negative = ["bad", "awful", "poor", "boring", "dull"]
+        let filler = ["the", "a", "movie", "film", "was", "is", "plot", "actor"]
+        var lines = ["text,label"]
+        for index in 0..<count {
+            let isPositive = index % 2 == 0
+            let length = 20 + Int(generator.next() % 60)
+            let words = (0..<length).map { _ -> String in
+                let pool = generator.nextUnitDouble() < 0.3 ? (isPositive ? positive : negative) : filler
+                return pool[Int(generator.next() % UInt64(pool.count))]
+            }
+            lines.append(words.joined(separator: " ") + (isPositive ? ",pos" : ",neg"))
+        }
+        let path = directory + "/reviews.csv"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private func errorLines(_ text: String) -> [Substring] {
+        text.split(separator: "\n").filter { $0.hasPrefix("error:") }
+    }
+
+    private func maxDifference(_ first: String, _ second: String) throws -> Float {
+        let a = try SafeTensors(contentsOf: first), b = try SafeTensors(contentsOf: second)
+        XCTAssertEqual(a.names, b.names)
+        var largest: Float = 0
+        for name in a.names {
+            let x = try a.tensor(name).scalars, y = try b.tensor(name).scalars
+            XCTAssertEqual(x.count, y.count, name)
+            for (u, v) in zip(x, y) { largest = max(largest, abs(u - v) / max(1, abs(u))) }
+        }
+        return largest
+    }
+
+    private struct Started {
+        let process: Process
+        let output: URL
+        let errors: URL
+    }
+
+    private func start(_ executable: String, _ arguments: [String], environment: [String: String?] = [:]) throws -> Started {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var variables = ProcessInfo.processInfo.environment
+        for (name, value) in environment { variables[name] = value }
+        process.environment = variables
+        let output = URL(fileURLWithPath: directory + "/\(UUID().uuidString).out")
+        let errors = URL(fileURLWithPath: directory + "/\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        return Started(process: process, output: output, errors: errors)
+    }
+
+    private func finish(_ started: Started, timeout: Double) throws -> (status: Int32, stdout: String, stderr: String) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while started.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if started.process.isRunning {
+            started.process.terminate()
+            started.process.waitUntilExit()
+            XCTFail("timed out after \(timeout) s: \(started.process.arguments ?? [])")
+        }
+        return (started.process.terminationStatus, try String(contentsOf: started.output, encoding: .utf8),
+                try String(contentsOf: started.errors, encoding: .utf8))
+    }
+
+    private func run(_ executable: String, _ arguments: [String], environment: [String: String?] = [:],
+                     timeout: Double = 300) throws -> (status: Int32, stdout: String, stderr: String) {
+        try finish(start(executable, arguments, environment: environment), timeout: timeout)
+    }
+
+    /// Process ids whose parent is `parent` (Linux /proc).
+    private func childProcesses(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && pid_t(fields[1]) == parent
+        }.sorted()
+    }
+}
