@@ -66,7 +66,7 @@ enum FileChecks {
     /// The bytes of a whole file, for readers that need all of it at once.
     static func readAll(_ path: String) throws -> [UInt8] {
         try requireRegularFile(path)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(atPath: path) else {
             throw RNNError.invalidFile(path, "cannot read (no permission?)")
         }
         return [UInt8](data)
