@@ -143,13 +143,14 @@ public struct ClassifierTrainingResult: Sendable {
 public enum ClassificationTraining {
     public static func train(source: TextSource, options: ClassifierTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String) throws -> ClassifierTrainingResult {
+                             writtenBy: String, stopRequested: @escaping () -> Bool = { false }) throws -> ClassifierTrainingResult {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.training.validate()
         guard options.batchSize >= 1 else { throw RNNError("--batch-size must be at least 1") }
         guard options.maxLength >= 1 else { throw RNNError("--max-length must be at least 1") }
         guard options.vocabularySize >= 4 else { throw RNNError("--vocab-size must be at least 4") }
+        try ModelDirectory.checkWritable(output)
 
         let (texts, labels, classNames) = try source.labelledExamples()
         var generator = SeededGenerator(seed: options.seed)
@@ -158,7 +159,7 @@ public enum ClassificationTraining {
             + "\(split.training.count) for training, \(split.validation.count) for validation")
 
         let tokenizer = options.resume
-            ? try Tokenizer(contentsOf: Checkpoint.directory(in: output).map { $0 + "/tokenizer.json" } ?? output + "/checkpoint/tokenizer.json")
+            ? try Tokenizer(contentsOf: Checkpoint.requireDirectory(in: output) + "/tokenizer.json")
             : try options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
                                          minFrequency: options.minFrequency)
         let sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
@@ -190,6 +191,8 @@ public enum ClassificationTraining {
         }
         let validationBatches = try batchesOf(split.validation, false, &generator)
         let trainer = try Trainer(store: model.store, options: options.training)
+        trainer.stopRequested = stopRequested
+        var epochGenerators = EpochGenerators()
         if options.resume {
             let savedConfig = try JSONDecoder().decode(ClassifierConfig.self, from: Checkpoint.file("classifier.json", in: output))
             guard savedConfig == config else {
@@ -197,15 +200,25 @@ public enum ClassificationTraining {
             }
             let (state, bestWeights) = try Checkpoint.load(from: output, store: model.store, optimizer: trainer.optimizer)
             try trainer.resume(from: state, bestWeights: bestWeights)
-            generator = try SeededGenerator(state: state.generatorState)
-            log("resuming after epoch \(state.completedEpochs) of \(options.training.epochs)")
+            generator = try epochGenerators.resume(from: state)
+            log(resumeMessage(state, epochs: options.training.epochs))
         }
         let checkpointFiles: [String: Data] = [
             "classifier.json": try JSONEncoder().encode(config),
             "tokenizer.json": try tokenizer.jsonData(),
         ]
-        let history = try trainer.fit(
-            batches: { _ in try batchesOf(split.training, true, &generator) },
+        func saveCheckpoint(_ state: TrainerState) throws {
+            try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
+                                state: state, extraFiles: checkpointFiles)
+        }
+        let history: [EpochRecord]
+        do { history = try trainer.fit(
+            batches: { _ in
+                epochGenerators.atEpochStart = generator.stateWords
+                let batches = try batchesOf(split.training, true, &generator)
+                if let continued = epochGenerators.takeContinuation() { generator = continued }
+                return batches
+            },
             step: { try model.trainStep($0.batch, labels: $0.labels, generator: &generator) },
             validate: validationBatches.isEmpty ? nil : {
                 let (loss, confusion) = try model.evaluate(validationBatches)
@@ -215,9 +228,11 @@ public enum ClassificationTraining {
             onEpochEnd: { state in
                 var state = state
                 state.generatorState = generator.stateWords
-                try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
-                                    state: state, extraFiles: checkpointFiles)
+                try saveCheckpoint(state)
             })
+        } catch let interrupted as TrainingInterrupted {
+            throw try epochGenerators.checkpoint(interrupted, generator: generator, output: output, save: saveCheckpoint)
+        }
 
         var report: ClassificationReport?
         if !validationBatches.isEmpty {

@@ -79,6 +79,9 @@ public struct LanguageModelTrainingOptions: Sendable {
     public var predictAhead = 1
     /// CSV/TSV column or JSON field whose label conditions each document through the initial state.
     public var conditionColumn: String?
+    /// Continue from `OUT/checkpoint` (written after every epoch, and on Ctrl-C) instead of starting
+    /// afresh; the data, seed and options must be those of the interrupted run (`--epochs` may be larger).
+    public var resume = false
     public var training = TrainingOptions()
 
     public init() {
@@ -100,12 +103,14 @@ public struct LanguageModelTrainingOptions: Sendable {
         guard validationSplit >= 0, validationSplit < 1 else {
             throw RNNError("--validation-split must be in [0, 1), got \(validationSplit)")
         }
+        if resume, model == .bigram { throw RNNError("--resume: the bigram model is counted in one pass; there is nothing to resume") }
         guard predictAhead >= 1 else { throw RNNError("--predict-ahead must be at least 1, got \(predictAhead)") }
         if usesMultiStepModel {
             guard model == .rnn else { throw RNNError("--predict-ahead and --condition-column need --model rnn") }
             if conditionColumn != nil, corpus {
                 throw RNNError("--condition-column labels documents; it cannot be used with --corpus")
             }
+            if resume { throw RNNError("--resume is not available with --predict-ahead or --condition-column (no checkpoints yet)") }
         }
     }
 
@@ -152,10 +157,11 @@ public struct LanguageModelTrainingResult: Sendable {
 public enum LanguageModelTraining {
     public static func train(source: TextSource, options: LanguageModelTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String) throws -> LanguageModelTrainingResult {
+                             writtenBy: String, stopRequested: @escaping () -> Bool = { false }) throws -> LanguageModelTrainingResult {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
+        try ModelDirectory.checkWritable(output)
         if options.usesMultiStepModel {
             return try trainMultiStep(source: source, options: options, output: output, log: log, onEvent: onEvent,
                                       writtenBy: writtenBy, start: start)
@@ -202,15 +208,40 @@ public enum LanguageModelTraining {
                                               dropout: options.dropout, tieEmbeddings: options.tieEmbeddings)
             let model = try LanguageModel(network, generator: &generator)
             let trainer = try Trainer(store: model.store, options: options.training)
+            trainer.stopRequested = stopRequested
+            var epochGenerators = EpochGenerators()
+            var checkpointConfig = config
+            checkpointConfig.network = network
+            let checkpointFiles: [String: Data] = [
+                "lm.json": try JSONEncoder().encode(checkpointConfig), "tokenizer.json": try data.tokenizer.jsonData(),
+            ]
+            if options.resume {
+                _ = try Checkpoint.requireDirectory(in: output)
+                let saved = try JSONDecoder().decode(LanguageModellingConfig.self, from: Checkpoint.file("lm.json", in: output))
+                guard saved == checkpointConfig else {
+                    throw RNNError.invalidFile(output, "the checkpoint was made with other data or model options; resume with those of the interrupted run")
+                }
+                let (state, bestWeights) = try Checkpoint.load(from: output, store: model.store, optimizer: trainer.optimizer)
+                try trainer.resume(from: state, bestWeights: bestWeights)
+                generator = try epochGenerators.resume(from: state)
+                log(resumeMessage(state, epochs: options.training.epochs))
+            }
+            func saveCheckpoint(_ state: TrainerState) throws {
+                try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
+                                    state: state, extraFiles: checkpointFiles)
+            }
             let validationBatches = try data.validationBatches(batchSize: options.batchSize, window: options.bptt)
             let evaluate = { () throws -> LanguageModelEvaluation in
                 model.recurrent.resetState()
                 return try data.evaluate(model, batches: validationBatches)
             }
-            history = try trainer.fit(
+            do { history = try trainer.fit(
                 batches: { _ in
                     model.recurrent.resetState()
-                    return try data.trainingBatches(batchSize: options.batchSize, window: options.bptt, generator: &generator)
+                    epochGenerators.atEpochStart = generator.stateWords
+                    let batches = try data.trainingBatches(batchSize: options.batchSize, window: options.bptt, generator: &generator)
+                    if let continued = epochGenerators.takeContinuation() { generator = continued }
+                    return batches
                 },
                 step: { batch in
                     try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
@@ -221,7 +252,15 @@ public enum LanguageModelTraining {
                     return ValidationResult(loss: result.crossEntropy,
                                             metrics: ["perplexity": result.perplexity, "bits_per_token": result.bitsPerToken])
                 },
-                monitor: "loss", higherIsBetter: false, onEvent: onEvent)
+                monitor: "loss", higherIsBetter: false, onEvent: onEvent,
+                onEpochEnd: { state in
+                    var state = state
+                    state.generatorState = generator.stateWords
+                    try saveCheckpoint(state)
+                })
+            } catch let interrupted as TrainingInterrupted {
+                throw try epochGenerators.checkpoint(interrupted, generator: generator, output: output, save: saveCheckpoint)
+            }
             if let best = trainer.best, options.training.restoreBest {
                 // The best epoch's weights are restored, and evaluation is deterministic: its score stands.
                 let targets = validationBatches.reduce(0) { $0 + $1.targets.filter { $0 != SoftmaxCrossEntropy.defaultIgnoreIndex }.count }

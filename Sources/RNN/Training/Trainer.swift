@@ -117,6 +117,8 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var plateau: ReduceOnPlateau?
     /// The task's generator (shuffling, dropout) at the end of the epoch.
     public var generatorState: [UInt64]
+    /// Set when training stopped inside an epoch (`stopRequested`, e.g. Ctrl-C); nil at epoch ends.
+    public var partialEpoch: PartialEpoch? = nil
 }
 
 /// The training loop, the same for every task: per batch, zero the gradients, run the task's
@@ -137,6 +139,11 @@ public final class Trainer {
     private var plateau: ReduceOnPlateau?
     private var epochsWithoutImprovement = 0
     private var completedEpochs = 0
+    /// Checked after every optimizer step; when true, `fit` stops after that step and throws
+    /// `TrainingInterrupted` with the state to checkpoint (see Trainer+Interruption.swift).
+    public var stopRequested: () -> Bool = { false }
+    /// The partly done epoch a resumed run continues inside (from `resume`).
+    var resumedPartialEpoch: PartialEpoch?
 
     public init(store: ParameterStore, options: TrainingOptions) throws {
         try options.validate()
@@ -168,10 +175,11 @@ public final class Trainer {
             let epochBatches = try batches(epoch)
             guard !epochBatches.isEmpty else { throw RNNError("training: no batches (empty training set?)") }
             let totalSteps = epochBatches.count * options.epochs
-            let start = DispatchTime.now().uptimeNanoseconds
-            var lossSum = 0.0, lossCount = 0, tokens = 0
-            var normSum = 0.0, normMax = 0.0
-            for (index, batch) in epochBatches.enumerated() {
+            let partial = try takeResumedPartialEpoch(epoch: epoch, batches: epochBatches.count)
+            let start = DispatchTime.now().uptimeNanoseconds - UInt64((partial?.seconds ?? 0) * 1e9)
+            var lossSum = partial?.lossSum ?? 0, lossCount = partial?.lossCount ?? 0, tokens = partial?.tokens ?? 0
+            var normSum = partial?.normSum ?? 0, normMax = partial?.normMax ?? 0
+            for (index, batch) in epochBatches.enumerated() where index >= (partial?.batchesDone ?? 0) {
                 store.zeroGradients()
                 let result = try step(batch)
                 guard result.loss.isFinite else {
@@ -199,6 +207,10 @@ public final class Trainer {
                 onEvent(.batch(epoch: epoch, batch: index + 1, batches: epochBatches.count,
                                runningLoss: lossSum / Double(max(lossCount, 1)), gradientNorm: Double(norm),
                                tokensPerSecond: Double(tokens) / max(elapsed, 1e-9), elapsed: elapsed))
+                if stopRequested() {
+                    throw interruption(PartialEpoch(epoch: epoch, batchesDone: index + 1, lossSum: lossSum, lossCount: lossCount,
+                                                    tokens: tokens, normSum: normSum, normMax: normMax, seconds: elapsed))
+                }
             }
             let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let validation = try validate?()
@@ -257,6 +269,7 @@ public final class Trainer {
         epochsWithoutImprovement = state.epochsWithoutImprovement
         plateau = state.plateau
         self.bestWeights = bestWeights
+        try resumeInsideEpoch(state.partialEpoch)
     }
 
     /// The rate for optimizer step `step` (0-based) of `totalSteps`: the schedule (cosine to 1% of
