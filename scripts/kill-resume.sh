@@ -83,6 +83,8 @@ kill_trial() {
   local name=$1 signals=$2; shift 2
   local out=$work/$name-trial$((++trial_number)) log=$work/run.log
   local delay=$((RANDOM % (duration + 1)))
+  # Ctrl-C within the first 70%, after start-up: late ones only meet the final save (exit 0).
+  [[ $signals == INT* ]] && delay=$((100 + RANDOM % (duration * 7 / 10 + 1)))
   "$rnn" "$@" --epochs $epochs --out "$out" >"$log" 2>&1 &
   local pid=$!
   sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
