@@ -43,7 +43,7 @@ public struct SafeTensors: Sendable {
         }
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            data = try FileContents.read(URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
             throw RNNError.invalidFile(path, "cannot read (\(error.localizedDescription))")
         }

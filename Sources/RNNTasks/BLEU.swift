@@ -340,7 +340,7 @@ extension BLEU {
     /// them: lines end only at `\n`, a final `\n` does not start another line, and each line
     /// loses its trailing whitespace (so `\r\n` endings are fine).
     public static func readSentences(path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(atPath: path) else {
             throw RNNError.invalidFile(path, "cannot read the file (missing, a folder, or not readable)")
         }
         guard let text = String(validating: data, as: UTF8.self) else {

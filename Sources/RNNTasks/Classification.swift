@@ -146,7 +146,8 @@ public struct ClassifierTrainingResult: Sendable {
 public enum ClassificationTraining {
     public static func train(source: TextSource, options: ClassifierTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String, collective: any Collective = SingleProcessCollective()) throws -> ClassifierTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective(),
+                             stopRequested: @escaping () -> Bool = { false }) throws -> ClassifierTrainingResult {
         let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
@@ -154,6 +155,7 @@ public enum ClassificationTraining {
         guard options.batchSize >= 1 else { throw RNNError("--batch-size must be at least 1") }
         guard options.maxLength >= 1 else { throw RNNError("--max-length must be at least 1") }
         guard options.vocabularySize >= 4 else { throw RNNError("--vocab-size must be at least 4") }
+        try ModelDirectory.checkWritable(output)
 
         let (texts, labels, classNames) = try source.labelledExamples()
         var generator = SeededGenerator(seed: options.seed)
@@ -171,7 +173,7 @@ public enum ClassificationTraining {
         }
         let pretrained = try options.initEncoder.map(TrainedMaskedLanguageModel.load(from:))
         let tokenizer = options.resume
-            ? try Tokenizer(contentsOf: Checkpoint.directory(in: output).map { $0 + "/tokenizer.json" } ?? output + "/checkpoint/tokenizer.json")
+            ? try Tokenizer(contentsOf: Checkpoint.requireDirectory(in: output) + "/tokenizer.json")
             : try pretrained?.tokenizer ?? options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
                                                                minFrequency: options.minFrequency)
         let sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
@@ -208,6 +210,8 @@ public enum ClassificationTraining {
         let validationBatches = try batchesOf(split.validation, false, &generator)
         let trainer = try Trainer(store: model.store, options: options.training)
         trainer.collective = collective
+        trainer.stopRequested = stopRequested
+        var epochGenerators = EpochGenerators()
         var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
         let selectRows = { (item: (batch: TokenBatch, labels: [Int]), rows: [Int]) throws -> (batch: TokenBatch, labels: [Int]) in
             (try item.batch.selecting(rows: rows), rows.map { item.labels[$0] })
@@ -220,17 +224,26 @@ public enum ClassificationTraining {
             }
             let (state, bestWeights) = try Checkpoint.load(from: output, store: model.store, optimizer: trainer.optimizer)
             try trainer.resume(from: state, bestWeights: bestWeights)
-            generator = try SeededGenerator(state: state.generatorState)
-            log("resuming after epoch \(state.completedEpochs) of \(options.training.epochs)")
+            generator = try epochGenerators.resume(from: state)
+            log(resumeMessage(state, epochs: options.training.epochs))
         }
         let checkpointFiles: [String: Data] = [
             "classifier.json": try JSONEncoder().encode(config),
             "tokenizer.json": try tokenizer.jsonData(),
         ]
-        let history = try trainer.fit(
+        func saveCheckpoint(_ state: TrainerState) throws {
+            guard collective.isLeader else { return }
+            try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
+                                state: state, extraFiles: checkpointFiles)
+        }
+        let history: [EpochRecord]
+        do { history = try trainer.fit(
             batches: { epoch in
                 dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
-                return try collective.shard(batchesOf(split.training, true, &generator), rows: { $0.batch.size }, select: selectRows)
+                epochGenerators.atEpochStart = generator.stateWords
+                let batches = try batchesOf(split.training, true, &generator)
+                if let continued = epochGenerators.takeContinuation() { generator = continued }
+                return try collective.shard(batches, rows: { $0.batch.size }, select: selectRows)
             },
             step: { item in
                 guard let item else { return .empty }
@@ -255,9 +268,11 @@ public enum ClassificationTraining {
                 guard collective.isLeader else { return }
                 var state = state
                 state.generatorState = generator.stateWords
-                try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
-                                    state: state, extraFiles: checkpointFiles)
+                try saveCheckpoint(state)
             })
+        } catch let interrupted as TrainingInterrupted {
+            throw try epochGenerators.checkpoint(interrupted, generator: generator, output: output, save: saveCheckpoint)
+        }
 
         var report: ClassificationReport?
         if !validationBatches.isEmpty && collective.isLeader {

@@ -51,7 +51,7 @@ public struct TimeSeriesTable: Sendable, Equatable {
     /// records end at line breaks outside quotes, blank lines are skipped, as the CSV reader does.
     static func lineOfRecord(_ record: Int, in path: String) throws -> Int {
         let bytes: [UInt8]
-        do { bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+        do { bytes = Array(try FileContents.read(URL(fileURLWithPath: path))) } catch {
             throw RNNError.invalidFile(path, "cannot read (\(error.localizedDescription))")
         }
         var line = 1, recordsSeen = -1  // the header is record -1

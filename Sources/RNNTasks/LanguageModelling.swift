@@ -85,6 +85,9 @@ public struct LanguageModelTrainingOptions: Sendable {
     public var maskProbability: Float = 0.15
     /// Which end of a long document `.masked` keeps (as `rnn classify` does).
     public var truncation: TruncationSide = .tail
+    /// Continue from `OUT/checkpoint` (written after every epoch, and on Ctrl-C) instead of starting
+    /// afresh; the data, seed and options must be those of the interrupted run (`--epochs` may be larger).
+    public var resume = false
     public var training = TrainingOptions()
 
     public init() {
@@ -106,12 +109,14 @@ public struct LanguageModelTrainingOptions: Sendable {
         guard validationSplit >= 0, validationSplit < 1 else {
             throw RNNError("--validation-split must be in [0, 1), got \(validationSplit)")
         }
+        if resume, model == .bigram { throw RNNError("--resume: the bigram model is counted in one pass; there is nothing to resume") }
         guard predictAhead >= 1 else { throw RNNError("--predict-ahead must be at least 1, got \(predictAhead)") }
         if usesMultiStepModel {
             guard model == .rnn else { throw RNNError("--predict-ahead and --condition-column need --model rnn") }
             if conditionColumn != nil, corpus {
                 throw RNNError("--condition-column labels documents; it cannot be used with --corpus")
             }
+            if resume { throw RNNError("--resume is not available with --predict-ahead or --condition-column (no checkpoints yet)") }
         }
     }
 
@@ -160,11 +165,13 @@ public struct LanguageModelTrainingResult: Sendable {
 public enum LanguageModelTraining {
     public static func train(source: TextSource, options: LanguageModelTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String, collective: any Collective = SingleProcessCollective()) throws -> LanguageModelTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective(),
+                             stopRequested: @escaping () -> Bool = { false }) throws -> LanguageModelTrainingResult {
         let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
+        try ModelDirectory.checkWritable(output)
         if options.objective == .masked {
             return try trainMasked(source: source, options: options, output: output, log: log, onEvent: onEvent,
                                    writtenBy: writtenBy, start: start)
@@ -224,6 +231,29 @@ public enum LanguageModelTraining {
             let model = try LanguageModel(network, generator: &generator)
             let trainer = try Trainer(store: model.store, options: options.training)
             trainer.collective = collective
+            trainer.stopRequested = stopRequested
+            var epochGenerators = EpochGenerators()
+            var checkpointConfig = config
+            checkpointConfig.network = network
+            let checkpointFiles: [String: Data] = [
+                "lm.json": try JSONEncoder().encode(checkpointConfig), "tokenizer.json": try data.tokenizer.jsonData(),
+            ]
+            if options.resume {
+                _ = try Checkpoint.requireDirectory(in: output)
+                let saved = try JSONDecoder().decode(LanguageModellingConfig.self, from: Checkpoint.file("lm.json", in: output))
+                guard saved == checkpointConfig else {
+                    throw RNNError.invalidFile(output, "the checkpoint was made with other data or model options; resume with those of the interrupted run")
+                }
+                let (state, bestWeights) = try Checkpoint.load(from: output, store: model.store, optimizer: trainer.optimizer)
+                try trainer.resume(from: state, bestWeights: bestWeights)
+                generator = try epochGenerators.resume(from: state)
+                log(resumeMessage(state, epochs: options.training.epochs))
+            }
+            func saveCheckpoint(_ state: TrainerState) throws {
+                guard collective.isLeader else { return }
+                try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
+                                    state: state, extraFiles: checkpointFiles)
+            }
             let validationBatches = try data.validationBatches(batchSize: options.batchSize, window: options.bptt)
             // Distributed: each rank scores its rows of every batch; the sums are reduced.
             let validationShard = collective.shard(validationBatches, rows: \.size) { $0.selecting(rows: $1) }.compactMap { $0 }
@@ -235,11 +265,13 @@ public enum LanguageModelTraining {
                 return try collective.reduceEvaluation(local)
             }
             var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
-            history = try trainer.fit(
+            do { history = try trainer.fit(
                 batches: { epoch in
                     model.recurrent.resetState()
                     dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
+                    epochGenerators.atEpochStart = generator.stateWords
                     let batches = try data.trainingBatches(batchSize: options.batchSize, window: options.bptt, generator: &generator)
+                    if let continued = epochGenerators.takeContinuation() { generator = continued }
                     return collective.shard(batches, rows: \.size) { $0.selecting(rows: $1) }
                 },
                 step: { batch in
@@ -256,7 +288,15 @@ public enum LanguageModelTraining {
                     return ValidationResult(loss: result.crossEntropy,
                                             metrics: ["perplexity": result.perplexity, "bits_per_token": result.bitsPerToken])
                 },
-                monitor: "loss", higherIsBetter: false, onEvent: onEvent)
+                monitor: "loss", higherIsBetter: false, onEvent: onEvent,
+                onEpochEnd: { state in
+                    var state = state
+                    state.generatorState = generator.stateWords
+                    try saveCheckpoint(state)
+                })
+            } catch let interrupted as TrainingInterrupted {
+                throw try epochGenerators.checkpoint(interrupted, generator: generator, output: output, save: saveCheckpoint)
+            }
             if let best = trainer.best, options.training.restoreBest {
                 // The best epoch's weights are restored, and evaluation is deterministic: its score stands.
                 let targets = validationBatches.reduce(0) { $0 + $1.targets.filter { $0 != SoftmaxCrossEntropy.defaultIgnoreIndex }.count }

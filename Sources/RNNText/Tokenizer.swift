@@ -45,7 +45,7 @@ public struct Tokenizer: Sendable {
 
     /// Loads a `tokenizer.json` file.
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(atPath: path) else {
             throw RNNError.invalidFile(path, "cannot read tokenizer file (missing or unreadable)")
         }
         do {

@@ -96,9 +96,10 @@ struct ClassifyTrain: ParsableCommand {
             options.training.epochs = epochs
             options.training.patience = patience
             let progress = ProgressReporter(totalEpochs: epochs)
+            InterruptSignal.install()
             let result = try ClassificationTraining.train(source: dataOptions.source, options: options, output: out,
                                                           log: progress.log, onEvent: progress.handle, writtenBy: swiftRNNVersion,
-                                                          collective: collective)
+                                                          collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
             if json {
                 var object: [String: Any] = ["model": out, "seconds": result.seconds, "training_examples": result.trainingExamples,

@@ -67,12 +67,14 @@ struct LanguageModelTrain: ParsableCommand {
     @Option(help: "CSV/TSV column or JSON field whose label conditions each document through the initial state.")
     var conditionColumn: String?
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
     @Flag(help: "Print the result as one JSON object.") var json = false
     @OptionGroup var distributedOptions: DistributedOptions
 
     func run() throws {
         try distributedOptions.run(threads: threads) { collective in
             var options = LanguageModelTrainingOptions()
+            options.resume = resume
             options.predictAhead = predictAhead
             options.conditionColumn = conditionColumn
             options.model = model
@@ -105,9 +107,10 @@ struct LanguageModelTrain: ParsableCommand {
             options.training.clipNorm = clipNorm > 0 ? clipNorm : nil
             let progress = ProgressReporter(totalEpochs: epochs)
             let source = TextSource(path: data, textColumn: textColumn, limit: limit)
+            InterruptSignal.install()
             let result = try LanguageModelTraining.train(source: source, options: options, output: out, log: progress.log,
                                                          onEvent: progress.handle, writtenBy: swiftRNNVersion,
-                                                         collective: collective)
+                                                         collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
             if json {
                 var object: [String: Any] = ["model": out, "kind": model.rawValue, "seconds": result.seconds,

@@ -21,7 +21,7 @@ struct PlotCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                 path += "/history.json"
             }
-            guard let data = FileManager.default.contents(atPath: path) else {
+            guard let data = FileContents.read(atPath: path) else {
                 throw RNNError.invalidFile(path, "cannot read; give a history.json or a model directory written by `rnn ... train`")
             }
             let records: [EpochRecord]

@@ -75,5 +75,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let error as RNNError {
         FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
         throw ExitCode.failure
+    } catch let interrupted as TrainingInterrupted {
+        FileHandle.standardError.write(Data("\(interrupted.message)\n".utf8))
+        throw ExitCode(interruptedExitCode)
     }
 }

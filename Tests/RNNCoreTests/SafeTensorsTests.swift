@@ -77,6 +77,20 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
+    /// Inputs the safetensors fuzz target (scripts/fuzz.sh) stopped on, in Fixtures/fuzz/: each is
+    /// rejected with one line. (empty-file: Foundation leaked a 4 KiB buffer per empty file read.)
+    func testFuzzFindingsAreRejectedWithOneLine() throws {
+        let folder = try XCTUnwrap(Bundle.module.path(forResource: "fuzz", ofType: nil, inDirectory: "Fixtures"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".safetensors") }
+        XCTAssertFalse(names.isEmpty)
+        for name in names {
+            XCTAssertThrowsError(try SafeTensors(contentsOf: folder + "/" + name), name) { error in
+                XCTAssertTrue(error is RNNError, "\(name): \(error)")
+                XCTAssertFalse("\(error)".contains("\n"))
+            }
+        }
+    }
+
     func testTruncatedFileIsRejected() throws {
         let path = directory + "/t.safetensors"
         try SafeTensors.write([("w", Tensor(shape: [10], repeating: 1))], to: path)

@@ -88,6 +88,36 @@ final class ClassificationTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/parts/checkpoint.tmp"))
     }
 
+    /// Ctrl-C in the middle of epoch 2 (`stopRequested` after its second step): the step finishes,
+    /// a checkpoint with the partial epoch is saved, and `resume` ends with the weights of an
+    /// uninterrupted run, bit for bit (dropout and shuffling draw from the restored generator).
+    func testInterruptedInsideAnEpochResumesToTheSameWeights() throws {
+        let source = TextSource(path: fixture, textColumn: "review", labelColumn: "sentiment")
+        var options = options()
+        options.dropout = 0.2
+        options.training.epochs = 3
+        let uninterrupted = try ClassificationTraining.train(source: source, options: options, output: directory + "/whole", writtenBy: "test")
+        var steps = 0
+        let stepsPerEpoch = 12  // 180 training examples in batches of 16
+        XCTAssertThrowsError(try ClassificationTraining.train(
+            source: source, options: options, output: directory + "/parts", writtenBy: "test",
+            stopRequested: { steps += 1; return steps == stepsPerEpoch + 2 })) { error in
+            let interrupted = error as? TrainingInterrupted
+            XCTAssertEqual(interrupted?.state.partialEpoch?.epoch, 2)
+            XCTAssertEqual(interrupted?.state.partialEpoch?.batchesDone, 2)
+            XCTAssertEqual(interrupted?.message, "interrupted in epoch 2 after step 2; saved the checkpoint \(directory!)/parts/checkpoint. Continue with the same command and --resume")
+        }
+        options.resume = true
+        let resumed = try ClassificationTraining.train(source: source, options: options, output: directory + "/parts", writtenBy: "test")
+        XCTAssertEqual(resumed.history.map(\.epoch), [1, 2, 3])
+        // The interrupted epoch's record continues its running sums.
+        XCTAssertEqual(resumed.history.map(\.trainLoss), uninterrupted.history.map(\.trainLoss))
+        XCTAssertEqual(resumed.history.map(\.maxGradientNorm), uninterrupted.history.map(\.maxGradientNorm))
+        let whole = try Data(contentsOf: URL(fileURLWithPath: directory + "/whole/model.safetensors"))
+        let parts = try Data(contentsOf: URL(fileURLWithPath: directory + "/parts/model.safetensors"))
+        XCTAssertEqual(whole, parts)
+    }
+
     func testBadInputIsAClearError() throws {
         func message(_ source: TextSource) -> String {
             do {

@@ -127,6 +127,45 @@ final class LanguageModellingTests: XCTestCase {
         }
     }
 
+    /// `rnn lm train --resume`: two epochs then resumed to four, and a run stopped inside an epoch
+    /// (Ctrl-C) then resumed, both end with the weights of four epochs in one go, bit for bit.
+    func testResumeAfterAnEpochOrInsideOneReachesTheSameWeights() throws {
+        let directory = try makeScratchDirectory(self)
+        let data = try XCTUnwrap(Bundle.module.path(forResource: "tiny-jokes", ofType: "csv", inDirectory: "Fixtures"))
+        let source = TextSource(path: data, textColumn: "Joke")
+        var options = tinyOptions()
+        options.dropout = 0.2
+        options.batchSize = 2
+        options.training.epochs = 4
+        _ = try LanguageModelTraining.train(source: source, options: options, output: directory + "/whole", writtenBy: "test")
+        let whole = try Data(contentsOf: URL(fileURLWithPath: directory + "/whole/model.safetensors"))
+
+        options.training.epochs = 2
+        _ = try LanguageModelTraining.train(source: source, options: options, output: directory + "/epochs", writtenBy: "test")
+        options.training.epochs = 4
+        options.resume = true
+        _ = try LanguageModelTraining.train(source: source, options: options, output: directory + "/epochs", writtenBy: "test")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: directory + "/epochs/model.safetensors")), whole)
+
+        options.resume = false
+        var steps = 0
+        XCTAssertThrowsError(try LanguageModelTraining.train(source: source, options: options, output: directory + "/inside",
+                                                             writtenBy: "test", stopRequested: { steps += 1; return steps == 5 })) { error in
+            XCTAssertNotNil((error as? TrainingInterrupted)?.state.partialEpoch)
+        }
+        options.resume = true
+        _ = try LanguageModelTraining.train(source: source, options: options, output: directory + "/inside", writtenBy: "test")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: directory + "/inside/model.safetensors")), whole)
+
+        // A checkpoint of other options is refused in one line.
+        options.hiddenSize = 32
+        options.embeddingDimension = 32
+        XCTAssertThrowsError(try LanguageModelTraining.train(source: source, options: options, output: directory + "/inside",
+                                                             writtenBy: "test")) { error in
+            XCTAssertTrue("\(error)".contains("the checkpoint was made with other data or model options"), "\(error)")
+        }
+    }
+
     func testBadInputGivesClearErrors() throws {
         let directory = try makeScratchDirectory(self)
         try "".write(toFile: directory + "/empty.txt", atomically: true, encoding: .utf8)

@@ -72,6 +72,24 @@ public enum ModelDirectory {
         try AtomicFile.write(encoder.encode(config), to: path + "/" + configFile)
     }
 
+    /// Fails at once, before any training, when the model directory cannot be created or written
+    /// (read-only file system, no permission), rather than after the first epoch.
+    /// A directory it had to create is removed again (training creates it when it saves).
+    public static func checkWritable(_ path: String) throws {
+        let existed = FileManager.default.fileExists(atPath: path)
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw RNNError.invalidFile(path, "cannot create the model directory (\(error.localizedDescription))")
+        }
+        let probe = path + "/.write-test-\(getpid())"
+        guard FileManager.default.createFile(atPath: probe, contents: nil) else {
+            throw RNNError.invalidFile(path, "cannot write in the model directory (\(String(cString: strerror(errno))))")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+        if !existed { rmdir(path) }
+    }
+
     /// Reads the header, checking the directory is a complete swift-rnn model of `task` (any task when nil).
     public static func header(at path: String, task: String? = nil) throws -> ModelHeader {
         var isDirectory: ObjCBool = false
@@ -128,7 +146,7 @@ public enum ModelDirectory {
 
     private static func readFile(_ path: String) throws -> Data {
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
+            return try FileContents.read(URL(fileURLWithPath: path))
         } catch {
             throw RNNError.invalidFile(path, "cannot read (\(error.localizedDescription))")
         }

@@ -24,14 +24,21 @@ public enum Checkpoint {
         } catch {
             throw RNNError.invalidFile(modelDirectory, "cannot write a checkpoint (\(error.localizedDescription))")
         }
-        try SafeTensors.write(store.namedTensors(), to: staging + "/weights.safetensors")
-        var optimizerTensors = optimizer.stateTensors()
-        if let bestWeights { optimizerTensors.append(("best_weights", try Tensor(shape: [bestWeights.count], scalars: bestWeights))) }
-        try SafeTensors.write(optimizerTensors, to: staging + "/optimizer.safetensors")
-        for (name, data) in extraFiles { try AtomicFile.write(data, to: staging + "/" + name) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(encoder.encode(state), to: staging + "/trainer.json")
+        do {
+            try SafeTensors.write(store.namedTensors(), to: staging + "/weights.safetensors")
+            var optimizerTensors = optimizer.stateTensors()
+            if let bestWeights { optimizerTensors.append(("best_weights", try Tensor(shape: [bestWeights.count], scalars: bestWeights))) }
+            try SafeTensors.write(optimizerTensors, to: staging + "/optimizer.safetensors")
+            for (name, data) in extraFiles { try AtomicFile.write(data, to: staging + "/" + name) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(encoder.encode(state), to: staging + "/trainer.json")
+        } catch let error as RNNError {
+            // A full disk: free the partial copy; the previous checkpoint stays as it was.
+            try? manager.removeItem(atPath: staging)
+            let kept = directory(in: modelDirectory).map { "the previous checkpoint \($0) is kept" } ?? "no checkpoint was saved"
+            throw RNNError("\(error.message); \(kept)")
+        }
         // Swap: the old checkpoint stays complete until the new one has its name.
         try? manager.removeItem(atPath: previous)
         if manager.fileExists(atPath: final) { try rename(final, to: previous) }
@@ -48,12 +55,18 @@ public enum Checkpoint {
         return nil
     }
 
-    /// Restores weights and optimizer state; returns the trainer state and the best weights.
-    public static func load(from modelDirectory: String, store: ParameterStore,
-                            optimizer: any TrainingOptimizer) throws -> (state: TrainerState, bestWeights: [Float]?) {
+    /// The checkpoint folder to resume from, or the one-line error saying there is none.
+    public static func requireDirectory(in modelDirectory: String) throws -> String {
         guard let folder = directory(in: modelDirectory) else {
             throw RNNError.invalidFile(modelDirectory, "no checkpoint to resume from (expected \(directoryName)/trainer.json)")
         }
+        return folder
+    }
+
+    /// Restores weights and optimizer state; returns the trainer state and the best weights.
+    public static func load(from modelDirectory: String, store: ParameterStore,
+                            optimizer: any TrainingOptimizer) throws -> (state: TrainerState, bestWeights: [Float]?) {
+        let folder = try requireDirectory(in: modelDirectory)
         try store.load(from: SafeTensors(contentsOf: folder + "/weights.safetensors"))
         let optimizerFile = try SafeTensors(contentsOf: folder + "/optimizer.safetensors")
         var bestWeights: [Float]?
@@ -63,7 +76,7 @@ public enum Checkpoint {
             if name == "best_weights" { bestWeights = tensor.scalars } else { optimizerTensors.append((name, tensor)) }
         }
         try optimizer.loadState(optimizerTensors)
-        guard let data = FileManager.default.contents(atPath: folder + "/trainer.json") else {
+        guard let data = FileContents.read(atPath: folder + "/trainer.json") else {
             throw RNNError.invalidFile(folder + "/trainer.json", "cannot read")
         }
         do {
@@ -76,7 +89,7 @@ public enum Checkpoint {
     /// A task file saved with the checkpoint.
     public static func file(_ name: String, in modelDirectory: String) throws -> Data {
         guard let folder = directory(in: modelDirectory),
-              let data = FileManager.default.contents(atPath: folder + "/" + name) else {
+              let data = FileContents.read(atPath: folder + "/" + name) else {
             throw RNNError.invalidFile(modelDirectory, "the checkpoint has no \(name)")
         }
         return data

@@ -124,6 +124,8 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var plateau: ReduceOnPlateau?
     /// The task's generator (shuffling, dropout) at the end of the epoch.
     public var generatorState: [UInt64]
+    /// Set when training stopped inside an epoch (`stopRequested`, e.g. Ctrl-C); nil at epoch ends.
+    public var partialEpoch: PartialEpoch? = nil
 }
 
 /// The training loop, the same for every task: per batch, zero the gradients, run the task's
@@ -148,6 +150,11 @@ public final class Trainer {
     public var collective: any Collective = SingleProcessCollective()
     /// Seconds spent in the gradient all-reduce, and waiting for the other ranks before it, this epoch.
     var allReduceSeconds = 0.0, rankWaitSeconds = 0.0
+    /// Checked after every optimizer step; when true, `fit` stops after that step and throws
+    /// `TrainingInterrupted` with the state to checkpoint (see Trainer+Interruption.swift).
+    public var stopRequested: () -> Bool = { false }
+    /// The partly done epoch a resumed run continues inside (from `resume`).
+    var resumedPartialEpoch: PartialEpoch?
 
     public init(store: ParameterStore, options: TrainingOptions) throws {
         try options.validate()
@@ -179,13 +186,15 @@ public final class Trainer {
             let epochBatches = try batches(epoch)
             guard !epochBatches.isEmpty else { throw RNNError("training: no batches (empty training set?)") }
             let totalSteps = epochBatches.count * options.epochs
-            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
-            var lossSum = 0.0, lossCount = 0, tokens = 0
-            var normSum = 0.0, normMax = 0.0
+            let partial = try takeResumedPartialEpoch(epoch: epoch, batches: epochBatches.count)
+            let start = DispatchTime.now().uptimeNanoseconds - UInt64((partial?.seconds ?? 0) * 1e9)
+            let cpuStart = processCPUSeconds()
+            var lossSum = partial?.lossSum ?? 0, lossCount = partial?.lossCount ?? 0, tokens = partial?.tokens ?? 0
+            var normSum = partial?.normSum ?? 0, normMax = partial?.normMax ?? 0
             allReduceSeconds = 0
             rankWaitSeconds = 0
             try verifyRanksAgree(epoch: epoch, batchCount: epochBatches.count)
-            for (index, batch) in epochBatches.enumerated() {
+            for (index, batch) in epochBatches.enumerated() where index >= (partial?.batchesDone ?? 0) {
                 store.zeroGradients()
                 let result = try averageOverRanks(step(batch))
                 guard result.loss.isFinite else {
@@ -213,6 +222,10 @@ public final class Trainer {
                 onEvent(.batch(epoch: epoch, batch: index + 1, batches: epochBatches.count,
                                runningLoss: lossSum / Double(max(lossCount, 1)), gradientNorm: Double(norm),
                                tokensPerSecond: Double(tokens) / max(elapsed, 1e-9), elapsed: elapsed))
+                if try stopRequestedOnAnyRank() {
+                    throw interruption(PartialEpoch(epoch: epoch, batchesDone: index + 1, lossSum: lossSum, lossCount: lossCount,
+                                                    tokens: tokens, normSum: normSum, normMax: normMax, seconds: elapsed))
+                }
             }
             let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             let trainCPUSeconds = processCPUSeconds() - cpuStart
@@ -275,6 +288,7 @@ public final class Trainer {
         epochsWithoutImprovement = state.epochsWithoutImprovement
         plateau = state.plateau
         self.bestWeights = bestWeights
+        try resumeInsideEpoch(state.partialEpoch)
     }
 
     /// The rate for optimizer step `step` (0-based) of `totalSteps`: the schedule (cosine to 1% of

@@ -14,6 +14,9 @@ final class LineReader {
     private let file: UnsafeMutablePointer<FILE>
     private var buffer: UnsafeMutablePointer<CChar>?
     private var capacity = 0
+    /// The file's size when opened: an end of file before it means the file shrank while being
+    /// read (truncated or rewritten in place by another program), which is an error, not a short data set.
+    private let openedSize: Int
 
     /// Opens `path` for reading; throws a one-line error if it is missing, a folder or unreadable.
     init(path: String) throws {
@@ -23,6 +26,8 @@ final class LineReader {
         }
         self.path = path
         self.file = file
+        var info = stat()
+        openedSize = fstat(fileno(file), &info) == 0 ? Int(info.st_size) : 0
     }
 
     deinit {
@@ -36,6 +41,9 @@ final class LineReader {
         guard length >= 0, let buffer else {
             if ferror(file) != 0 {
                 throw RNNError.invalidFile(path, "read failed after line \(lineNumber): \(String(cString: strerror(errno)))")
+            }
+            if nextOffset < openedSize {
+                throw RNNError.invalidFile(path, "ended after \(nextOffset) of its \(openedSize) bytes: the file changed while it was being read")
             }
             return nil
         }
@@ -66,7 +74,7 @@ enum FileChecks {
     /// The bytes of a whole file, for readers that need all of it at once.
     static func readAll(_ path: String) throws -> [UInt8] {
         try requireRegularFile(path)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = FileContents.read(atPath: path) else {
             throw RNNError.invalidFile(path, "cannot read (no permission?)")
         }
         return [UInt8](data)
