@@ -10,7 +10,7 @@ struct RNNCommand: ParsableCommand {
         commandName: "rnn",
         abstract: "Recurrent neural networks in Swift: train, evaluate and use RNN, LSTM and GRU models.",
         version: swiftRNNVersion,
-        subcommands: [DemoCommand.self, ClassifyCommand.self, LanguageModelCommand.self, TagCommand.self, TokenizeCommand.self, TokenizerCommand.self, GloVeCommand.self, SummaryCommand.self, PlotCommand.self, DiagnoseCommand.self, CompareCommand.self, BLEUCommand.self, ForecastCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self]
+        subcommands: [DemoCommand.self, ClassifyCommand.self, LanguageModelCommand.self, TagCommand.self, TokenizeCommand.self, TokenizerCommand.self, GloVeCommand.self, SummaryCommand.self, PlotCommand.self, DiagnoseCommand.self, CompareCommand.self, BLEUCommand.self, ForecastCommand.self, InfoCommand.self, BenchCommand.self, LayerBenchCommand.self, ServeCommand.self]
     )
 
     /// Parses and runs the command. A mistake on the command line (unknown option, bad value,
