@@ -88,6 +88,10 @@ final class BatchQueue<Input: Sendable, Output: Sendable>: @unchecked Sendable {
                 if job.deadline < now { job.continuation.resume(throwing: APIError.timedOut) } else { live.append(job) }
             }
             guard !live.isEmpty else { continue }
+            condition.lock()
+            batchesRun += 1
+            inputsRun += live.reduce(0) { $0 + $1.inputs.count }
+            condition.unlock()
             do {
                 let outputs = try process(live.flatMap(\.inputs))
                 var start = 0
@@ -101,10 +105,6 @@ final class BatchQueue<Input: Sendable, Output: Sendable>: @unchecked Sendable {
                     job.continuation.resume(with: Result { try process(job.inputs) })
                 }
             }
-            condition.lock()
-            batchesRun += 1
-            inputsRun += live.reduce(0) { $0 + $1.inputs.count }
-            condition.unlock()
         }
         condition.lock()
         finished = true

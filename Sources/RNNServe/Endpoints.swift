@@ -59,6 +59,33 @@ struct GenerateRequest: Decodable {
         case model, prompt, temperature, seed, condition, stream
         case maxTokens = "max_tokens", topK = "top_k", topP = "top_p"
     }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        model = try container.decodeIfPresent(String.self, forKey: .model)
+        prompt = try container.decode(String.self, forKey: .prompt)
+        maxTokens = try Self.integer(Int.self, .maxTokens, in: container)
+        temperature = try container.decodeIfPresent(Double.self, forKey: .temperature)
+        topK = try Self.integer(Int.self, .topK, in: container)
+        topP = try container.decodeIfPresent(Double.self, forKey: .topP)
+        seed = try Self.integer(UInt64.self, .seed, in: container)
+        condition = try container.decodeIfPresent(String.self, forKey: .condition)
+        stream = try container.decodeIfPresent(Bool.self, forKey: .stream)
+    }
+
+    /// An integer field. Foundation reports a number that is not one (2.5, -3 for a seed, 1e30)
+    /// as "not valid JSON" without naming the field; this names it.
+    private static func integer<T: FixedWidthInteger & Decodable>(_ type: T.Type, _ key: CodingKeys,
+                                                                  in container: KeyedDecodingContainer<CodingKeys>) throws -> T? {
+        do {
+            return try container.decodeIfPresent(T.self, forKey: key)
+        } catch let error as DecodingError {
+            guard case .dataCorrupted = error else { throw error }  // a string, an array: described by type
+            throw APIError.badRequest("'\(key.stringValue)' must be an integer from \(T.min) to \(T.max)")
+        } catch {  // Foundation's internal "number is not representable" error
+            throw APIError.badRequest("'\(key.stringValue)' must be an integer from \(T.min) to \(T.max)")
+        }
+    }
 }
 
 struct GenerateResponse: Encodable {
@@ -176,13 +203,21 @@ struct Endpoints: Sendable {
 
     /// The body as `T`: at most `maxBodyBytes` (413), valid UTF-8 JSON of the right shape (400).
     private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        let buffer = try await request.body.collect(upTo: limits.maxBodyBytes)
+        var buffer = ByteBuffer()
+        for try await part in request.body {
+            guard buffer.readableBytes + part.readableBytes <= limits.maxBodyBytes else {
+                throw APIError(.contentTooLarge, "the request body is larger than the server accepts (\(limits.maxBodyBytes) bytes)")
+            }
+            buffer.writeImmutableBuffer(part)
+        }
         let bytes = Data(buffer: buffer)
         guard String(validating: bytes, as: UTF8.self) != nil else { throw APIError.badRequest("the body is not UTF-8 text") }
         do {
             return try JSONDecoder().decode(T.self, from: bytes)
         } catch let error as DecodingError {
             throw APIError.badRequest(describe(error))
+        } catch let error as APIError {
+            throw error
         } catch {
             throw APIError.badRequest("the body is not valid JSON")
         }

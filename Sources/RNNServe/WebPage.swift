@@ -96,7 +96,7 @@ async function loadModels() {
     const metrics = Object.entries(model.metrics).map(([k, v]) => k + " " + (Math.abs(v) < 10 ? v.toFixed(4) : v.toFixed(1))).join(", ");
     const config = model.config || {};
     const recurrent = config.recurrent || (config.network && config.network.recurrent) || {};
-    const shape = recurrent.cell ? recurrent.cell + " " + (recurrent.layers || 1) + "×" + recurrent.hidden_size + (recurrent.bidirectional ? " bidirectional" : "") : "";
+    const shape = recurrent.cell ? recurrent.cell + " " + (recurrent.layers || 1) + "×" + recurrent.hiddenSize + (recurrent.bidirectional ? " bidirectional" : "") : "";
     const card = document.createElement("div");
     card.className = "card";
     card.innerHTML = "<h3>" + esc(model.name) + ' <span class="muted">(' + esc(model.task) + ")</span></h3><dl>"

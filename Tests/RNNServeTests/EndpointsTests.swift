@@ -73,7 +73,8 @@ final class EndpointsTests: XCTestCase {
     func testModelsHealthPageAndSpec() async throws {
         let parameters = try TrainedClassifier.load(from: TinyModels.classifier).model.store.scalarCount
         try await withServer(try TinyModels.registry()) { client in
-            let models = try XCTUnwrap(try await client.get("/v1/models").json["models"] as? [[String: Any]])
+            let listing = try await client.get("/v1/models")
+            let models = try XCTUnwrap(try listing.json["models"] as? [[String: Any]])
             XCTAssertEqual(models.map { $0["name"] as? String }, ["sentiment", "jokes", "tagger"])
             XCTAssertEqual(models.map { $0["task"] as? String }, ["classify", "lm", "tag"])
             XCTAssertEqual(models[0]["parameters"] as? Int, parameters)

@@ -11,15 +11,12 @@ import sys
 root, count, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 words = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 bodies = []
-files = sorted(os.listdir(os.path.join(root, "pos")))[:count] + sorted(os.listdir(os.path.join(root, "neg")))[:count]
-for name in files:
-    folder = "pos" if len(bodies) % 2 == 0 else "neg"
-    path = os.path.join(root, folder, name)
-    if not os.path.exists(path):
-        path = os.path.join(root, "neg" if folder == "pos" else "pos", name)
-    text = open(path, encoding="utf-8").read().replace("<br />", " ").split()
-    if len(text) >= words:
-        bodies.append(json.dumps({"texts": [" ".join(text[:words])]}))
+pos, neg = (sorted(os.listdir(os.path.join(root, label))) for label in ("pos", "neg"))
+for pair in zip(pos, neg):  # alternate positive and negative reviews
+    for label, name in zip(("pos", "neg"), pair):
+        text = open(os.path.join(root, label, name), encoding="utf-8").read().replace("<br />", " ").split()
+        if len(text) >= words and len(bodies) < count:
+            bodies.append(json.dumps({"texts": [" ".join(text[:words])]}))
     if len(bodies) == count:
         break
 with open(out, "w") as f:
