@@ -42,6 +42,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -60,10 +61,15 @@ let package = Package(
         .target(name: "RNN", dependencies: ["RNNCore"], swiftSettings: optimizedSettings),
         .target(name: "RNNText", dependencies: ["RNNCore"], swiftSettings: optimizedSettings),
         .target(name: "RNNTasks", dependencies: ["RNN", "RNNText"], swiftSettings: optimizedSettings),
+        .target(
+            name: "RNNServe",
+            dependencies: ["RNN", "RNNText", "RNNTasks", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: optimizedSettings
+        ),
         .executableTarget(
             name: "rnn",
             dependencies: [
-                "RNN", "RNNText", "RNNTasks",
+                "RNN", "RNNText", "RNNTasks", "RNNServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             resources: [.copy("Resources")],
@@ -76,6 +82,9 @@ let package = Package(
         .testTarget(name: "RNNTextTests", dependencies: ["RNNText"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RNNTasksTests", dependencies: ["RNNTasks"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "RNNServeTests",
+                    dependencies: ["RNNServe", "RNNTasks", .product(name: "HummingbirdTesting", package: "hummingbird")],
                     resources: [.copy("Fixtures")]),
     ]
 )

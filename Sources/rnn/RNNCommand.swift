@@ -17,6 +17,7 @@ struct RNNCommand: ParsableCommand {
             TagCommand.self,
             TranslateCommand.self,
             ForecastCommand.self,
+            ServeCommand.self,
             TokenizeCommand.self,
             TokenizerCommand.self,
             GloVeCommand.self,
