@@ -85,8 +85,7 @@ public typealias ModelLoader = @Sendable (_ path: String, _ name: String, _ limi
 public final class ModelRegistry: Sendable {
     public let models: [ServedModel]
 
-    /// classify, lm and tag. A translation model plugs in by adding a loader for its task:
-    /// `loaders["translate"] = { path, name, limits in try .translator(name: name, path: path, limits: limits) { ... } }`.
+    /// classify, lm, tag and translate; another model kind plugs in by adding a loader for its task.
     public static let standardLoaders: [String: ModelLoader] = [
         "classify": { path, name, limits in
             let classifier = try TrainedClassifier.load(from: path)
@@ -117,6 +116,14 @@ public final class ModelRegistry: Sendable {
                 try box.value.tag(sentences, batchSize: limits.maxBatchTexts)
             }
             return ServedModel(card: card, engine: .tagger(queue))
+        },
+        "translate": { path, name, limits in
+            let translator = try TrainedTranslator.load(from: path)
+            let box = UncheckedBox(translator)
+            // Beam 5 with length normalisation, as `rnn translate` decodes by default.
+            return try .translator(name: name, path: path, limits: limits) { sentences in
+                try box.value.translate(sentences, options: BeamSearchOptions(beamSize: 5, batchSize: limits.maxBatchTexts)).map(\.text)
+            }
         },
     ]
 
