@@ -66,7 +66,6 @@ final class SequenceRunner<Cell: RecurrentCell> {
         self.biasHH = biasHH
     }
 
-    @inline(__always) private func previousSlot(_ t: Int) -> Int { reverse ? t + 1 : t }
     @inline(__always) private func outputSlot(_ t: Int) -> Int { reverse ? t : t + 1 }
     private var initialSlot: Int { reverse ? steps : 0 }
     private var finalSlot: Int { reverse ? 0 : steps }
