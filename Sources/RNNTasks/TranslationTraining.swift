@@ -125,8 +125,8 @@ public enum TranslationTraining {
                                    startId: startId, endId: endId, maxSourceLength: options.maxLength, maxTargetLength: options.maxLength)
         config.encoder.dropout = options.layers > 1 ? options.dropout : 0
         let model = try Seq2Seq(config, generator: &generator)
-        let file0 = ModelConfigFile(task: TrainedTranslator.task, model: config, writtenBy: writtenBy)
-        let translator = TrainedTranslator(model: model, sourceTokenizer: sourceTokenizer, targetTokenizer: targetTokenizer, configFile: file0)
+        let untrainedConfigFile = ModelConfigFile(task: TrainedTranslator.task, model: config, writtenBy: writtenBy)
+        let translator = TrainedTranslator(model: model, sourceTokenizer: sourceTokenizer, targetTokenizer: targetTokenizer, configFile: untrainedConfigFile)
 
         // Encode once; errors name the file and line of the offending sentence.
         let sources = try trainingIndices.map { try translator.encodeSource(corpus.sources[$0], location: corpus.location($0)) }
