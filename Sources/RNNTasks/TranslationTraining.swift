@@ -25,7 +25,9 @@ public struct TranslationTrainingOptions: Sendable {
     public var minFrequency = 2
     /// Longest sentence in tokens; longer training sentences are an error naming file and line.
     public var maxLength = 100
-    public var dropout: Float = 0.3
+    /// Measured on Multi30k: 0.1 with lr 3e-3 reached 19.0 val BLEU (greedy) in 2 epochs, 0.3 with
+    /// lr 2e-3 (cosine) 5.2 in 4 (README, Translation).
+    public var dropout: Float = 0.1
     /// Probability of feeding the model's own previous prediction instead of the reference
     /// token (scheduled sampling, drawn per position from a teacher-forced pass).
     public var scheduledSampling = 0.0
@@ -43,7 +45,7 @@ public struct TranslationTrainingOptions: Sendable {
 
     public init() {
         training.epochs = 10
-        training.learningRate = 2e-3
+        training.learningRate = 3e-3
         training.clipNorm = 5
     }
 
