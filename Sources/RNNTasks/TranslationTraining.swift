@@ -25,7 +25,9 @@ public struct TranslationTrainingOptions: Sendable {
     public var minFrequency = 2
     /// Longest sentence in tokens; longer training sentences are an error naming file and line.
     public var maxLength = 100
-    public var dropout: Float = 0.3
+    /// Measured on Multi30k: 0.1 with lr 3e-3 reached 19.0 val BLEU (greedy) in 2 epochs, 0.3 with
+    /// lr 2e-3 (cosine) 5.2 in 4 (README, Translation).
+    public var dropout: Float = 0.1
     /// Probability of feeding the model's own previous prediction instead of the reference
     /// token (scheduled sampling, drawn per position from a teacher-forced pass).
     public var scheduledSampling = 0.0
@@ -43,7 +45,7 @@ public struct TranslationTrainingOptions: Sendable {
 
     public init() {
         training.epochs = 10
-        training.learningRate = 2e-3
+        training.learningRate = 3e-3
         training.clipNorm = 5
     }
 
@@ -125,8 +127,8 @@ public enum TranslationTraining {
                                    startId: startId, endId: endId, maxSourceLength: options.maxLength, maxTargetLength: options.maxLength)
         config.encoder.dropout = options.layers > 1 ? options.dropout : 0
         let model = try Seq2Seq(config, generator: &generator)
-        let file0 = ModelConfigFile(task: TrainedTranslator.task, model: config, writtenBy: writtenBy)
-        let translator = TrainedTranslator(model: model, sourceTokenizer: sourceTokenizer, targetTokenizer: targetTokenizer, configFile: file0)
+        let untrainedConfigFile = ModelConfigFile(task: TrainedTranslator.task, model: config, writtenBy: writtenBy)
+        let translator = TrainedTranslator(model: model, sourceTokenizer: sourceTokenizer, targetTokenizer: targetTokenizer, configFile: untrainedConfigFile)
 
         // Encode once; errors name the file and line of the offending sentence.
         let sources = try trainingIndices.map { try translator.encodeSource(corpus.sources[$0], location: corpus.location($0)) }

@@ -84,10 +84,10 @@ struct TranslateTrain: ParsableCommand {
     @Option(help: "Largest vocabulary to train per side.") var vocabSize = 32_000
     @Option(help: "Keep tokens seen at least this often.") var minFrequency = 2
     @Option(help: "Longest sentence in tokens (longer ones are an error).") var maxLength = 100
-    @Option(help: "Dropout on embeddings and the attentional state.") var dropout: Float = 0.3
+    @Option(help: "Dropout on embeddings and the attentional state.") var dropout: Float = 0.1
     @Option(help: "Probability of feeding the model's own prediction instead of the reference (scheduled sampling).") var scheduledSampling = 0.0
     @Option(help: "sgd, adam, adamw, rmsprop or adagrad.") var optimizer: OptimizerKind = .adam
-    @Option(help: "Learning rate.") var lr: Float = 2e-3
+    @Option(help: "Learning rate.") var lr: Float = 3e-3
     @Option(help: "Clip gradients to this global norm (0: off).") var clipNorm: Float = 5
     @Option(help: "constant, cosine or plateau learning-rate schedule.") var schedule: ScheduleKind = .constant
     @Option(help: "Sentence pairs per batch.") var batchSize = 64
