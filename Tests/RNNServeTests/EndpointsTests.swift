@@ -116,7 +116,13 @@ final class EndpointsTests: XCTestCase {
             let results = try XCTUnwrap(try response.json["results"] as? [[String: Any]])
             XCTAssertEqual(results.map { $0["translation"] as? String }, ["cba", "dnuH"])
         }
+        // The standard translate loader reads real translation models: this copied classifier is not one.
         XCTAssertThrowsError(try TinyModels.registry(extra: [directory])) { error in
+            XCTAssertTrue((error as? RNNError)?.message.contains("translator/config.json") == true, "\(error)")
+        }
+        var withoutTranslate = ModelRegistry.standardLoaders
+        withoutTranslate["translate"] = nil
+        XCTAssertThrowsError(try TinyModels.registry(loaders: withoutTranslate, extra: [directory])) { error in
             XCTAssertTrue((error as? RNNError)?.message.contains("is a 'translate' model; this server serves classify, lm, tag models") == true, "\(error)")
         }
     }

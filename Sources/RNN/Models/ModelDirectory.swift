@@ -77,17 +77,22 @@ public enum ModelDirectory {
     /// A directory it had to create is removed again (training creates it when it saves).
     public static func checkWritable(_ path: String) throws {
         let existed = FileManager.default.fileExists(atPath: path)
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw RNNError.invalidFile(path, "cannot create the model directory (\(error.localizedDescription))")
-        }
         let probe = path + "/.write-test-\(getpid())"
-        guard FileManager.default.createFile(atPath: probe, contents: nil) else {
-            throw RNNError.invalidFile(path, "cannot write in the model directory (\(String(cString: strerror(errno))))")
+        // Several processes (the ranks of a distributed run) may probe the same new directory at
+        // once, and one may remove it between another's creating it and writing its probe: try again.
+        for attempt in 1...3 {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw RNNError.invalidFile(path, "cannot create the model directory (\(error.localizedDescription))")
+            }
+            if FileManager.default.createFile(atPath: probe, contents: nil) { break }
+            guard errno == ENOENT, attempt < 3 else {
+                throw RNNError.invalidFile(path, "cannot write in the model directory (\(String(cString: strerror(errno))))")
+            }
         }
         try? FileManager.default.removeItem(atPath: probe)
-        if !existed { rmdir(path) }
+        if !existed { rmdir(path) }  // fails, harmlessly, when another process has put files there
     }
 
     /// Reads the header, checking the directory is a complete swift-rnn model of `task` (any task when nil).
