@@ -155,7 +155,7 @@ public enum ClassificationTraining {
         guard options.batchSize >= 1 else { throw RNNError("--batch-size must be at least 1") }
         guard options.maxLength >= 1 else { throw RNNError("--max-length must be at least 1") }
         guard options.vocabularySize >= 4 else { throw RNNError("--vocab-size must be at least 4") }
-        try ModelDirectory.checkWritable(output)
+        if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
 
         let (texts, labels, classNames) = try source.labelledExamples()
         var generator = SeededGenerator(seed: options.seed)

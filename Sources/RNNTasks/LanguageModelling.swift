@@ -171,7 +171,7 @@ public enum LanguageModelTraining {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
-        try ModelDirectory.checkWritable(output)
+        if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
         if options.objective == .masked {
             return try trainMasked(source: source, options: options, output: output, log: log, onEvent: onEvent,
                                    writtenBy: writtenBy, start: start)

@@ -47,16 +47,20 @@ struct DistributedOptions: ParsableArguments {
                 try body(collective)
                 collective.finish()
             } catch let failure as CollectiveFailure {
+                // Rank 0 says it before the ranks part (finishing is a fence): once one rank has
+                // ended with a failure status, the launcher may stop the rest at any moment.
+                silenceLauncherStop()
+                if collective.isLeader { reportError(failure.error) }
                 collective.finish()
-                if collective.isLeader { throw failure.error }
                 throw ExitCode.failure
             } catch let error as RNNError where collective.isDistributed && collective.operations == 0 {
                 // Failed before the first collective operation (reading the data, say): tell the
                 // others through that operation, then end normally.
                 let (_, leaderFailed) = (try? collective.agreeToStart(failed: true)) ?? (true, true)
+                silenceLauncherStop()
+                if collective.isLeader { reportError(error) }
+                if !collective.isLeader && !leaderFailed { FileHandle.standardError.write(Data("error: rank \(collective.rank): \(error.message)\n".utf8)) }
                 collective.finish()
-                if collective.isLeader { throw error }
-                if !leaderFailed { FileHandle.standardError.write(Data("error: rank \(collective.rank): \(error.message)\n".utf8)) }
                 throw ExitCode.failure
             } catch let error as RNNError where collective.isDistributed {
                 FileHandle.standardError.write(Data("error: rank \(collective.rank): \(error.message)\n".utf8))
@@ -75,4 +79,15 @@ private func reportLauncherStop() {
         _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
         _exit(143)
     }
+}
+
+/// Every rank knows of the failure and rank 0 reports it: when rank 0's exit makes the launcher
+/// stop the others with SIGTERM on their way out, they end without a second message.
+private func silenceLauncherStop() {
+    signal(SIGTERM, SIG_DFL)
+}
+
+/// The one `error:` line of a failure every rank met alike, as `reportingErrors` prints it.
+private func reportError(_ error: RNNError) {
+    FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
 }

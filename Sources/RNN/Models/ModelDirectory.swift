@@ -59,7 +59,11 @@ public enum ModelDirectory {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw RNNError.invalidFile(path, "cannot create the model directory (\(error.localizedDescription))")
+                var isDirectory: ObjCBool = false
+                // Another process made it between Foundation's check and its mkdir: that is fine.
+                if !(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                    throw RNNError.invalidFile(path, "cannot create the model directory (\(error.localizedDescription))")
+                }
             }
         }
         try SafeTensors.write(store.namedTensors(), metadata: ["format": "pt", "written_by": config.writtenBy],
@@ -84,7 +88,11 @@ public enum ModelDirectory {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw RNNError.invalidFile(path, "cannot create the model directory (\(error.localizedDescription))")
+                var isDirectory: ObjCBool = false
+                // Another process made it between Foundation's check and its mkdir: that is fine.
+                if !(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                    throw RNNError.invalidFile(path, "cannot create the model directory (\(error.localizedDescription))")
+                }
             }
             if FileManager.default.createFile(atPath: probe, contents: nil) { break }
             guard errno == ENOENT, attempt < 3 else {
