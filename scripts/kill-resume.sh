@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Kill-and-resume test (issue 12): starts `rnn classify train` and `rnn lm train` on tiny data,
+# Kill-and-resume test (issue 12): starts `rnn classify train`, `rnn lm train` and `rnn tag train` on tiny data,
 # kills them at random moments with SIGKILL (and SIGINT, once and twice), and checks after every
 # trial that
 #   - the output holds a complete checkpoint, byte-identical to the reference run's checkpoint of
@@ -33,6 +33,8 @@ classify=(classify train --data $data/tiny-sentiment.csv --text-column review --
           --hidden 8 --embedding-dim 384 --batch-size 16 --threads 1 --seed 7)
 lm=(lm train --data Sources/rnn/Resources/demo/jokes.csv --text-column Joke --limit 300 --hidden 16 --vocab-size 500 --batch-size 16
     --patience 0 --threads 1 --seed 7)
+tag=(tag train --data $data/tiny-tagging.conllu --hidden 8 --embedding-dim 256 --char-dim 8 --char-hidden 8 --batch-size 16
+     --threads 1 --seed 7)
 epochs=5
 
 # reference TASK: uninterrupted runs of 1..epochs epochs; their checkpoints are what every epoch's
@@ -137,5 +139,10 @@ reference lm "${lm[@]}"
 for ((i = 0; i < 5; i++)); do kill_trial lm KILL "${lm[@]}" 2>/dev/null; done
 for ((i = 0; i < 2; i++)); do kill_trial lm INT "${lm[@]}"; done
 echo "kill-resume lm: 5 SIGKILL and 2 Ctrl-C trials (reference run $duration ms); left:$(summary lm)"
+unset counts; declare -A counts
+reference tag "${tag[@]}"
+for ((i = 0; i < 3; i++)); do kill_trial tag KILL "${tag[@]}" 2>/dev/null; done
+for ((i = 0; i < 2; i++)); do kill_trial tag INT "${tag[@]}"; done
+echo "kill-resume tag: 3 SIGKILL and 2 Ctrl-C trials (reference run $duration ms); left:$(summary tag)"
 echo "kill-resume: seed $seed, $(( ($(now_ms) - start) / 1000 )) s, $failures failures"
 [[ $failures == 0 ]]

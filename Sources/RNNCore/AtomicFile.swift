@@ -1,7 +1,8 @@
 import Foundation
 
 /// Files are written atomically: to a temporary file beside the target, flushed, then renamed
-/// over it. An interrupted run leaves either the old file or the new one, never half of one.
+/// over it, and the directory is flushed so the rename itself survives a power loss. An
+/// interrupted run leaves either the old file or the new one, never half of one.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
@@ -27,6 +28,20 @@ public enum AtomicFile {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
             throw RNNError.invalidFile(path, "cannot replace file: \(reason)")
+        }
+        try synchronizeDirectory(directory, after: path)
+    }
+
+    /// Flushes a directory's entries to disk (fsync on the directory), so renames in it are
+    /// durable; `changed` names what was renamed, for the message when it fails.
+    public static func synchronizeDirectory(_ directory: String, after changed: String) throws {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else {
+            throw RNNError.invalidFile(changed, "written, but its directory \(directory) cannot be opened to flush it (\(String(cString: strerror(errno))))")
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw RNNError.invalidFile(changed, "written, but flushing its directory \(directory) failed (\(String(cString: strerror(errno)))); the file may not survive a power loss")
         }
     }
 

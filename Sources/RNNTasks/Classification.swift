@@ -208,50 +208,19 @@ public enum ClassificationTraining {
             }
         }
         let validationBatches = try batchesOf(split.validation, false, &generator)
-        let trainer = try Trainer(store: model.store, options: options.training)
-        trainer.collective = collective
-        trainer.stopRequested = stopRequested
-        var epochGenerators = EpochGenerators()
-        var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
+        let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
+                                      output: output, config: config, configFile: "classifier.json",
+                                      files: ["tokenizer.json": try tokenizer.jsonData()], resume: options.resume,
+                                      collective: collective, stopRequested: stopRequested, log: log)
+        let trainer = run.trainer
         let selectRows = { (item: (batch: TokenBatch, labels: [Int]), rows: [Int]) throws -> (batch: TokenBatch, labels: [Int]) in
             (try item.batch.selecting(rows: rows), rows.map { item.labels[$0] })
         }
-        let validationShard = try collective.shard(validationBatches, rows: { $0.batch.size }, select: selectRows).compactMap { $0 }
-        if options.resume {
-            let savedConfig = try JSONDecoder().decode(ClassifierConfig.self, from: Checkpoint.file("classifier.json", in: output))
-            guard savedConfig == config else {
-                throw RNNError.invalidFile(output, "the checkpoint was made with other model options; resume with the options of the interrupted run")
-            }
-            let (state, bestWeights) = try Checkpoint.load(from: output, store: model.store, optimizer: trainer.optimizer)
-            try trainer.resume(from: state, bestWeights: bestWeights)
-            generator = try epochGenerators.resume(from: state)
-            log(resumeMessage(state, epochs: options.training.epochs))
-        }
-        let checkpointFiles: [String: Data] = [
-            "classifier.json": try JSONEncoder().encode(config),
-            "tokenizer.json": try tokenizer.jsonData(),
-        ]
-        func saveCheckpoint(_ state: TrainerState) throws {
-            guard collective.isLeader else { return }
-            try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
-                                state: state, extraFiles: checkpointFiles)
-        }
-        let history: [EpochRecord]
-        do { history = try trainer.fit(
-            batches: { epoch in
-                dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
-                epochGenerators.atEpochStart = generator.stateWords
-                let batches = try batchesOf(split.training, true, &generator)
-                if let continued = epochGenerators.takeContinuation() { generator = continued }
-                return try collective.shard(batches, rows: { $0.batch.size }, select: selectRows)
-            },
-            step: { item in
-                guard let item else { return .empty }
-                if collective.isDistributed {
-                    return try model.trainStep(item.batch, labels: item.labels, generator: &dropoutGenerator)
-                }
-                return try model.trainStep(item.batch, labels: item.labels, generator: &generator)
-            },
+        let validationShard = try run.validationShard(validationBatches, rows: { $0.batch.size }, select: selectRows)
+        let history = try run.fit(
+            batches: { generator in try batchesOf(split.training, true, &generator) },
+            rows: { $0.batch.size }, select: selectRows,
+            step: { item, generator in try model.trainStep(item.batch, labels: item.labels, generator: &generator) },
             validate: validationBatches.isEmpty ? nil : {
                 guard collective.isDistributed else {
                     let (loss, confusion) = try model.evaluate(validationBatches)
@@ -260,19 +229,10 @@ public enum ClassificationTraining {
                 // Each rank scores its rows; loss sums, counts and correct predictions are summed.
                 let (loss, confusion) = validationShard.isEmpty ? (0, try ConfusionMatrix(classCount: classNames.count))
                     : try model.evaluate(validationShard)
-                let totals = try collective.sum([loss * Double(confusion.total), Double(confusion.total), Double(confusion.correct)])
+                let totals = try run.sumOverRanks([loss * Double(confusion.total), Double(confusion.total), Double(confusion.correct)])
                 return ValidationResult(loss: totals[0] / max(totals[1], 1), metrics: ["accuracy": totals[2] / max(totals[1], 1)])
             },
-            monitor: "accuracy", higherIsBetter: true, onEvent: onEvent,
-            onEpochEnd: { state in
-                guard collective.isLeader else { return }
-                var state = state
-                state.generatorState = generator.stateWords
-                try saveCheckpoint(state)
-            })
-        } catch let interrupted as TrainingInterrupted {
-            throw try epochGenerators.checkpoint(interrupted, generator: generator, output: output, save: saveCheckpoint)
-        }
+            monitor: "accuracy", higherIsBetter: true, onEvent: onEvent)
 
         var report: ClassificationReport?
         if !validationBatches.isEmpty && collective.isLeader {

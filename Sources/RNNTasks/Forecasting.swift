@@ -22,6 +22,9 @@ public struct ForecasterTrainingOptions: Sendable {
     public var testFraction = 0.2
     public var validationFraction = 0.2
     public var seed: UInt64 = 1
+    /// Continue from `OUT/checkpoint` (written after every epoch, and on Ctrl-C) instead of starting
+    /// afresh; the data, seed and options must be those of the interrupted run (`--epochs` may be larger).
+    public var resume = false
     public var training = TrainingOptions()
 
     public init() {
@@ -180,10 +183,12 @@ public struct ForecasterTrainingResult: Sendable {
 public enum ForecasterTraining {
     public static func train(table: TimeSeriesTable, options: ForecasterTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String, collective: any Collective = SingleProcessCollective()) throws -> ForecasterTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective(),
+                             stopRequested: @escaping () -> Bool = { false }) throws -> ForecasterTrainingResult {
         let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         try options.training.validate()
+        if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
         guard options.batchSize >= 1 else { throw RNNError("--batch-size must be at least 1, got \(options.batchSize)") }
         guard options.hiddenSize >= 1 else { throw RNNError("--hidden must be at least 1, got \(options.hiddenSize)") }
         let split = try ForecastSplit.chronological(count: table.count, window: options.window, horizon: options.horizon,
@@ -218,12 +223,12 @@ public enum ForecasterTraining {
         let myValidationOrigins = collective.shardRows(count: validationOrigins.count).map { validationOrigins[$0] }
         let validationShard = myValidationOrigins.isEmpty ? nil
             : (try windowing.windows(myValidationOrigins), try windowing.targets(myValidationOrigins))
-        let trainer = try Trainer(store: model.store, options: options.training)
-        trainer.collective = collective
-        var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
-        let history = try trainer.fit(
-            batches: { epoch in
-                dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
+        let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
+                                      output: output, config: config, configFile: "forecaster.json", resume: options.resume,
+                                      collective: collective, stopRequested: stopRequested, log: log)
+        let trainer = run.trainer
+        let history = try run.fit(
+            batches: { generator in
                 let shuffled = trainingOrigins.shuffled(using: &generator)
                 return try stride(from: 0, to: shuffled.count, by: options.batchSize).map { first in
                     let global = Array(shuffled[first..<min(first + options.batchSize, shuffled.count)])
@@ -231,11 +236,7 @@ public enum ForecasterTraining {
                     return part.isEmpty ? nil : (try windowing.windows(part), try windowing.targets(part))
                 }
             },
-            step: { item in
-                guard let item else { return .empty }
-                if collective.isDistributed { return try model.trainStep(windows: item.0, targets: item.1, generator: &dropoutGenerator) }
-                return try model.trainStep(windows: item.0, targets: item.1, generator: &generator)
-            },
+            step: { item, generator in try model.trainStep(windows: item.0, targets: item.1, generator: &generator) },
             validate: {
                 let mse: Double
                 if collective.isDistributed {
@@ -247,7 +248,7 @@ public enum ForecasterTraining {
                 }
                 return ValidationResult(loss: mse, metrics: ["rmse": mse.squareRoot() * scaling.deviations[0]])
             },
-            monitor: "loss", onEvent: onEvent)
+            monitor: "loss", higherIsBetter: false, onEvent: onEvent)
 
         let validationMSE = try model.meanSquaredError(windows: validationWindows, targets: validationTargets)
         let validationRMSE = validationMSE.squareRoot() * scaling.deviations[0]

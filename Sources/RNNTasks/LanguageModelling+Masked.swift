@@ -93,7 +93,7 @@ extension LanguageModelTraining {
     /// masking), validated on fixed masks; the best epoch (lowest masked cross-entropy) is kept.
     static func trainMasked(source: TextSource, options: LanguageModelTrainingOptions, output: String,
                             log: (String) -> Void, onEvent: (TrainingEvent) -> Void, writtenBy: String,
-                            start: UInt64) throws -> LanguageModelTrainingResult {
+                            start: UInt64, stopRequested: @escaping () -> Bool) throws -> LanguageModelTrainingResult {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         guard options.model == .rnn else { throw RNNError("--objective masked trains a recurrent network; drop --model bigram") }
         guard !options.corpus else { throw RNNError("--objective masked reads documents; drop --corpus") }
@@ -131,13 +131,23 @@ extension LanguageModelTraining {
                                                 recurrent: recurrent, dropout: options.dropout,
                                                 maskProbability: options.maskProbability)
         let model = try MaskedLanguageModel(network, generator: &generator)
-        let trainer = try Trainer(store: model.store, options: options.training)
+        let config = MaskedLanguageModellingConfig(objective: .masked, vocabularySize: V, maskToken: "[MASK]",
+                                                   maxLength: options.maxLength, truncation: options.truncation,
+                                                   network: network, tokenizerFingerprint: vocabularyFingerprint(of: tokenizer))
+        let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
+                                      output: output, config: config, configFile: "masked-lm.json",
+                                      files: ["tokenizer.json": try tokenizer.jsonData()], resume: options.resume,
+                                      collective: SingleProcessCollective(), stopRequested: stopRequested, log: log)
+        let trainer = run.trainer
         var validationGenerator = SeededGenerator(seed: options.seed &+ validationMaskSeedOffset)
         let validationBatches = validation.isEmpty ? []
             : try maskedBatches(validation, config: network, batchSize: options.batchSize, shuffle: false, generator: &validationGenerator)
-        let history = try trainer.fit(
-            batches: { _ in try maskedBatches(training, config: network, batchSize: options.batchSize, shuffle: true, generator: &generator) },
-            step: { try model.trainStep($0, generator: &generator) },
+        let history = try run.fit(
+            batches: { generator in
+                try maskedBatches(training, config: network, batchSize: options.batchSize, shuffle: true, generator: &generator)
+                    .map(Optional.some)
+            },
+            step: { batch, generator in try model.trainStep(batch, generator: &generator) },
             validate: validationBatches.isEmpty ? nil : {
                 let result = try evaluateMasked(model, batches: validationBatches)
                 return ValidationResult(loss: result.crossEntropy, metrics: ["accuracy": result.accuracy])
@@ -145,9 +155,6 @@ extension LanguageModelTraining {
             monitor: "loss", higherIsBetter: false, onEvent: onEvent)
         let evaluation = validationBatches.isEmpty ? nil : try evaluateMasked(model, batches: validationBatches)
 
-        let config = MaskedLanguageModellingConfig(objective: .masked, vocabularySize: V, maskToken: "[MASK]",
-                                                   maxLength: options.maxLength, truncation: options.truncation,
-                                                   network: network, tokenizerFingerprint: vocabularyFingerprint(of: tokenizer))
         var record: [String: String] = [
             "data": source.path, "model": "rnn", "objective": "masked", "tokenizer": options.tokenizer.description,
             "validation_split": "\(options.validationSplit)", "seed": "\(options.seed)", "max_length": "\(options.maxLength)",

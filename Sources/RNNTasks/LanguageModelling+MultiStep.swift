@@ -94,7 +94,7 @@ extension LanguageModelTraining {
     /// cross-entropy, so its perplexity compares with the one-head model's.
     static func trainMultiStep(source: TextSource, options: LanguageModelTrainingOptions, output: String,
                                log: (String) -> Void, onEvent: (TrainingEvent) -> Void, writtenBy: String,
-                               start: UInt64) throws -> LanguageModelTrainingResult {
+                               start: UInt64, stopRequested: @escaping () -> Bool) throws -> LanguageModelTrainingResult {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         var generator = SeededGenerator(seed: options.seed)
         let prepared = try MultiStepData.prepare(source: source, options: options, generator: &generator)
@@ -114,17 +114,28 @@ extension LanguageModelTraining {
         let modelConfig = MultiStepLanguageModelConfig(base: network, heads: options.predictAhead,
                                                        conditionCount: prepared.conditionNames?.count ?? 0)
         let model = try MultiStepLanguageModel(modelConfig, generator: &generator)
-        let trainer = try Trainer(store: model.store, options: options.training)
+        var saved = modelConfig
+        saved.base.recurrent.stateful = false  // generation and evaluation pass their state explicitly
+        let config = LanguageModellingConfig(model: .rnn, vocabularySize: V, endToken: data.endToken, endTokenId: Int(data.endId),
+                                             paddingId: Int(data.paddingId), maxLength: options.maxLength, corpus: options.corpus,
+                                             network: saved.base, bigram: nil, tokenizerFingerprint: vocabularyFingerprint(of: data.tokenizer),
+                                             multiStep: saved, conditions: prepared.conditionNames)
+        let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
+                                      output: output, config: config, configFile: "lm.json",
+                                      files: ["tokenizer.json": try data.tokenizer.jsonData()], resume: options.resume,
+                                      collective: SingleProcessCollective(), stopRequested: stopRequested, log: log)
+        let trainer = run.trainer
         var noShuffle = SeededGenerator(seed: 0)
         let validationBatches = try prepared.batches(validation: true, batchSize: options.batchSize, window: options.bptt,
                                                      generator: &noShuffle)
         var heads: [HeadEvaluation] = []
-        let history = try trainer.fit(
-            batches: { _ in
+        let history = try run.fit(
+            batches: { generator in
                 model.base.recurrent.resetState()
                 return try prepared.batches(validation: false, batchSize: options.batchSize, window: options.bptt, generator: &generator)
+                    .map(Optional.some)
             },
-            step: { item in
+            step: { item, generator in
                 try model.trainStep(inputs: item.batch.inputs, targets: item.batch.targets, steps: item.batch.steps,
                                     batch: item.batch.size, lengths: item.batch.lengths, conditions: item.conditions,
                                     generator: &generator)
@@ -139,12 +150,6 @@ extension LanguageModelTraining {
         if !validationBatches.isEmpty { heads = try evaluateHeads(model, batches: validationBatches) }
         let validation = heads.first.map { LanguageModelEvaluation(crossEntropy: $0.crossEntropy, tokens: $0.tokens) }
 
-        var saved = modelConfig
-        saved.base.recurrent.stateful = false
-        let config = LanguageModellingConfig(model: .rnn, vocabularySize: V, endToken: data.endToken, endTokenId: Int(data.endId),
-                                             paddingId: Int(data.paddingId), maxLength: options.maxLength, corpus: options.corpus,
-                                             network: saved.base, bigram: nil, tokenizerFingerprint: vocabularyFingerprint(of: data.tokenizer),
-                                             multiStep: saved, conditions: prepared.conditionNames)
         var record: [String: String] = [
             "data": source.path, "model": "rnn", "tokenizer": options.tokenizer.description,
             "validation_split": "\(options.validationSplit)", "seed": "\(options.seed)", "corpus": "\(options.corpus)",

@@ -116,7 +116,6 @@ public struct LanguageModelTrainingOptions: Sendable {
             if conditionColumn != nil, corpus {
                 throw RNNError("--condition-column labels documents; it cannot be used with --corpus")
             }
-            if resume { throw RNNError("--resume is not available with --predict-ahead or --condition-column (no checkpoints yet)") }
         }
     }
 
@@ -173,15 +172,18 @@ public enum LanguageModelTraining {
         try options.validate()
         if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
         if options.objective == .masked {
+            if collective.isDistributed {
+                throw RNNError("distributed training does not cover --objective masked yet; train it in one process (--distributed none)")
+            }
             return try trainMasked(source: source, options: options, output: output, log: log, onEvent: onEvent,
-                                   writtenBy: writtenBy, start: start)
+                                   writtenBy: writtenBy, start: start, stopRequested: stopRequested)
         }
         if options.usesMultiStepModel {
             if collective.isDistributed {
                 throw RNNError("distributed training does not cover conditioned or multi-step language models yet; train them in one process")
             }
             return try trainMultiStep(source: source, options: options, output: output, log: log, onEvent: onEvent,
-                                      writtenBy: writtenBy, start: start)
+                                      writtenBy: writtenBy, start: start, stopRequested: stopRequested)
         }
         var generator = SeededGenerator(seed: options.seed)
         let data = try LanguageModelData.prepare(source: source, options: options, generator: &generator)
@@ -229,34 +231,16 @@ public enum LanguageModelTraining {
             let network = LanguageModelConfig(vocabularySize: V, embeddingDimension: options.embeddingDimension, recurrent: recurrent,
                                               dropout: options.dropout, tieEmbeddings: options.tieEmbeddings)
             let model = try LanguageModel(network, generator: &generator)
-            let trainer = try Trainer(store: model.store, options: options.training)
-            trainer.collective = collective
-            trainer.stopRequested = stopRequested
-            var epochGenerators = EpochGenerators()
             var checkpointConfig = config
             checkpointConfig.network = network
-            let checkpointFiles: [String: Data] = [
-                "lm.json": try JSONEncoder().encode(checkpointConfig), "tokenizer.json": try data.tokenizer.jsonData(),
-            ]
-            if options.resume {
-                _ = try Checkpoint.requireDirectory(in: output)
-                let saved = try JSONDecoder().decode(LanguageModellingConfig.self, from: Checkpoint.file("lm.json", in: output))
-                guard saved == checkpointConfig else {
-                    throw RNNError.invalidFile(output, "the checkpoint was made with other data or model options; resume with those of the interrupted run")
-                }
-                let (state, bestWeights) = try Checkpoint.load(from: output, store: model.store, optimizer: trainer.optimizer)
-                try trainer.resume(from: state, bestWeights: bestWeights)
-                generator = try epochGenerators.resume(from: state)
-                log(resumeMessage(state, epochs: options.training.epochs))
-            }
-            func saveCheckpoint(_ state: TrainerState) throws {
-                guard collective.isLeader else { return }
-                try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
-                                    state: state, extraFiles: checkpointFiles)
-            }
+            let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
+                                          output: output, config: checkpointConfig, configFile: "lm.json",
+                                          files: ["tokenizer.json": try data.tokenizer.jsonData()], resume: options.resume,
+                                          collective: collective, stopRequested: stopRequested, log: log)
+            let trainer = run.trainer
             let validationBatches = try data.validationBatches(batchSize: options.batchSize, window: options.bptt)
             // Distributed: each rank scores its rows of every batch; the sums are reduced.
-            let validationShard = collective.shard(validationBatches, rows: \.size) { $0.selecting(rows: $1) }.compactMap { $0 }
+            let validationShard = try run.validationShard(validationBatches, rows: \.size) { $0.selecting(rows: $1) }
             let evaluate = { () throws -> LanguageModelEvaluation in
                 model.recurrent.resetState()
                 guard collective.isDistributed else { return try data.evaluate(model, batches: validationBatches) }
@@ -264,39 +248,22 @@ public enum LanguageModelTraining {
                     : try data.evaluate(model, batches: validationShard)
                 return try collective.reduceEvaluation(local)
             }
-            var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
-            do { history = try trainer.fit(
-                batches: { epoch in
+            history = try run.fit(
+                batches: { generator in
                     model.recurrent.resetState()
-                    dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
-                    epochGenerators.atEpochStart = generator.stateWords
-                    let batches = try data.trainingBatches(batchSize: options.batchSize, window: options.bptt, generator: &generator)
-                    if let continued = epochGenerators.takeContinuation() { generator = continued }
-                    return collective.shard(batches, rows: \.size) { $0.selecting(rows: $1) }
+                    return try data.trainingBatches(batchSize: options.batchSize, window: options.bptt, generator: &generator)
                 },
-                step: { batch in
-                    guard let batch else { return .empty }
-                    if collective.isDistributed {
-                        return try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
-                                                   lengths: batch.lengths, generator: &dropoutGenerator)
-                    }
-                    return try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
-                                               lengths: batch.lengths, generator: &generator)
+                rows: \.size, select: { $0.selecting(rows: $1) },
+                step: { batch, generator in
+                    try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
+                                        lengths: batch.lengths, generator: &generator)
                 },
                 validate: validationBatches.isEmpty ? nil : {
                     let result = try evaluate()
                     return ValidationResult(loss: result.crossEntropy,
                                             metrics: ["perplexity": result.perplexity, "bits_per_token": result.bitsPerToken])
                 },
-                monitor: "loss", higherIsBetter: false, onEvent: onEvent,
-                onEpochEnd: { state in
-                    var state = state
-                    state.generatorState = generator.stateWords
-                    try saveCheckpoint(state)
-                })
-            } catch let interrupted as TrainingInterrupted {
-                throw try epochGenerators.checkpoint(interrupted, generator: generator, output: output, save: saveCheckpoint)
-            }
+                monitor: "loss", higherIsBetter: false, onEvent: onEvent)
             if let best = trainer.best, options.training.restoreBest {
                 // The best epoch's weights are restored, and evaluation is deterministic: its score stands.
                 let targets = validationBatches.reduce(0) { $0 + $1.targets.filter { $0 != SoftmaxCrossEntropy.defaultIgnoreIndex }.count }

@@ -22,6 +22,9 @@ public struct TaggerTrainingOptions: Sendable {
     public var batchSize = 16
     public var validationSplit = 0.1
     public var seed: UInt64 = 1
+    /// Continue from `OUT/checkpoint` (written after every epoch, and on Ctrl-C) instead of starting
+    /// afresh; the data, seed and options must be those of the interrupted run (`--epochs` may be larger).
+    public var resume = false
     public var training = TrainingOptions()
 
     public init() {
@@ -234,15 +237,23 @@ public struct TaggerTrainingResult {
     public var summary: ModelSummary
 }
 
+/// What a tagger checkpoint must match to be resumed: the model and both vocabularies.
+struct TaggerCheckpointConfig: Codable, Equatable {
+    var model: TaggerConfig
+    var vocabulary: TaggerVocabulary
+}
+
 /// `rnn tag train`: read CoNLL-U, split, build vocabularies, train, validate, save.
 public enum TaggingTraining {
     public static func train(data: String, options: TaggerTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String, collective: any Collective = SingleProcessCollective()) throws -> TaggerTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective(),
+                             stopRequested: @escaping () -> Bool = { false }) throws -> TaggerTrainingResult {
         let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
+        if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
         let sentences = try CoNLLUReader(path: data).read()
         guard sentences.count >= 2 else {
             throw RNNError.invalidFile(data, "holds \(sentences.count) sentence(s); training needs at least two")
@@ -312,21 +323,17 @@ public enum TaggingTraining {
                 return ValidationResult(loss: totals[0] / max(totals[2], 1), metrics: ["accuracy": totals[1] / max(totals[2], 1)])
             }
         }
-        let trainer = try Trainer(store: model.store, options: options.training)
-        trainer.collective = collective
-        var dropoutGenerator = generator  // distributed runs: this rank's dropout masks (see DistributedTraining)
-        let history = try trainer.fit(
-            batches: { epoch in
-                dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed, rank: collective.rank, epoch: epoch)
-                return try trainingBatches(&generator)
-            },
-            step: { item in
-                guard let item else { return .empty }
-                if collective.isDistributed { return try model.trainStep(item.batch, targets: item.targets, generator: &dropoutGenerator) }
-                return try model.trainStep(item.batch, targets: item.targets, generator: &generator)
-            },
-            validate: validate,
-            monitor: "accuracy", higherIsBetter: true, onEvent: onEvent)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
+                                      output: output, config: TaggerCheckpointConfig(model: config, vocabulary: vocabulary),
+                                      configFile: "tagger.json", resume: options.resume,
+                                      collective: collective, stopRequested: stopRequested, log: log)
+        let trainer = run.trainer
+        let history = try run.fit(
+            batches: trainingBatches,
+            step: { item, generator in try model.trainStep(item.batch, targets: item.targets, generator: &generator) },
+            validate: validate, monitor: "accuracy", higherIsBetter: true, onEvent: onEvent)
         let report = collective.isLeader ? try validation.map { try trained.evaluate($0) } : nil
         let seconds = elapsed()
 
@@ -345,8 +352,6 @@ public enum TaggingTraining {
             metrics["validation_tokens"] = Double(report.tokens)
         }
         let file = ModelConfigFile(task: "tag", model: config, training: trainingRecord, metrics: metrics, writtenBy: writtenBy)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if collective.isLeader {
             try ModelDirectory.save(file, store: model.store, extraFiles: [
                 TrainedTagger.vocabularyFile: try encoder.encode(vocabulary),

@@ -79,10 +79,13 @@ public struct TranslationTrainingResult {
 public enum TranslationTraining {
     public static func train(corpus: ParallelCorpus, options: TranslationTrainingOptions, output: String,
                              log: (String) -> Void = { _ in }, onEvent: (TrainingEvent) -> Void = { _ in },
-                             writtenBy: String) throws -> TranslationTrainingResult {
+                             writtenBy: String, collective: any Collective = SingleProcessCollective(),
+                             stopRequested: @escaping () -> Bool = { false }) throws -> TranslationTrainingResult {
+        let log = collective.isLeader ? log : { _ in }, onEvent = collective.isLeader ? onEvent : { _ in }
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         try options.validate()
+        if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
         var generator = SeededGenerator(seed: options.seed)
         var trainingIndices = Array(0..<corpus.count), validationCorpus: ParallelCorpus?
         if let source = options.validationSource, let target = options.validationTarget {
@@ -134,6 +137,13 @@ public enum TranslationTraining {
         let sources = try trainingIndices.map { try translator.encodeSource(corpus.sources[$0], location: corpus.location($0)) }
         let targets = try trainingIndices.map { try translator.encodeTarget(corpus.targets[$0], location: corpus.location($0, target: true)) }
         let sourceTokens = sources.reduce(0) { $0 + $1.count }, targetTokens = targets.reduce(0) { $0 + $1.count }
+        var fingerprint = Fingerprint()
+        fingerprint.add(String(describing: options))
+        for (source, target) in zip(sources, targets) {
+            fingerprint.add(source)
+            fingerprint.add(target)
+        }
+        try collective.checkStart(fingerprint: fingerprint.value, items: sources.count, itemName: "training pairs")
         log("read \(corpus.count) pairs from \(corpus.sourcePath)\(corpus.targetPath.map { " and " + $0 } ?? ""); \(trainingIndices.count) for training "
             + "(\(sourceTokens) source, \(targetTokens) target tokens), \(validationCorpus?.count ?? 0) for validation; vocabularies "
             + "\(sourceTokenizer.vocabSize) source, \(targetTokenizer.vocabSize) target tokens (\(String(format: "%.1f", elapsed())) s)")
@@ -143,54 +153,48 @@ public enum TranslationTraining {
             validationPairs = (try validationCorpus.sources.indices.map { try translator.encodeSource(validationCorpus.sources[$0], location: validationCorpus.location($0)) },
                                try validationCorpus.targets.indices.map { try translator.encodeTarget(validationCorpus.targets[$0], location: validationCorpus.location($0, target: true)) })
         }
-        let batchesOf = { (generator: inout SeededGenerator) throws -> [Seq2SeqBatch] in
+        // Distributed: every rank draws the same global batches and keeps its rows r, r+N, … of each.
+        let batchesOf = { (generator: inout SeededGenerator) throws -> [Seq2SeqBatch?] in
             let order = makeBatches(lengths: sources.map(\.count), batchSize: options.batchSize, shuffle: true, bucketing: true, generator: &generator)
-            return try order.map { indices in
-                try Seq2SeqBatch(sources: indices.map { sources[$0] }, targets: indices.map { targets[$0] }, config: config, indices: indices)
+            return try order.map { global in
+                let indices = collective.shardRows(count: global.count).map { global[$0] }
+                guard !indices.isEmpty else { return nil }
+                return try Seq2SeqBatch(sources: indices.map { sources[$0] }, targets: indices.map { targets[$0] }, config: config, indices: indices)
             }
         }
         let greedy = BeamSearchOptions(beamSize: 1, lengthPenalty: 0, batchSize: max(options.batchSize, 64))
+        // Validation: corpus BLEU is not a sum over sentences, so rank 0 decodes the whole
+        // validation set and shares its figures through one all-reduce (the others add zeros).
         let validate: (() throws -> ValidationResult)? = validationCorpus.map { corpus in
             {
-                let (loss, _) = try translator.crossEntropy(sources: validationPairs!.sources, targets: validationPairs!.targets,
-                                                            batchSize: options.batchSize)
-                let hypotheses = try model.decode(validationPairs!.sources, options: greedy).map { translator.decodeTarget($0.tokens) }
-                let bleu = try BLEU().corpusScore(hypotheses: hypotheses, references: [corpus.targets])
-                return ValidationResult(loss: loss, metrics: ["bleu": bleu.score, "perplexity": exp(loss)])
+                var figures = [0.0, 0.0]
+                if collective.isLeader {
+                    let (loss, _) = try translator.crossEntropy(sources: validationPairs!.sources, targets: validationPairs!.targets,
+                                                                batchSize: options.batchSize)
+                    let hypotheses = try model.decode(validationPairs!.sources, options: greedy).map { translator.decodeTarget($0.tokens) }
+                    figures = [loss, try BLEU().corpusScore(hypotheses: hypotheses, references: [corpus.targets]).score]
+                }
+                if collective.isDistributed { figures = try collective.sum(figures) }
+                return ValidationResult(loss: figures[0], metrics: ["bleu": figures[1], "perplexity": exp(figures[0])])
             }
         }
-        let trainer = try Trainer(store: model.store, options: options.training)
         let tokenizerFiles = try TrainedTranslator.tokenizerFiles(sourceTokenizer: sourceTokenizer, targetTokenizer: targetTokenizer,
                                                                   shared: sharedTokenizer)
-        var checkpointFiles = tokenizerFiles
-        checkpointFiles["seq2seq.json"] = try JSONEncoder().encode(config)
-        if options.resume {
-            let saved = try JSONDecoder().decode(Seq2SeqConfig.self, from: Checkpoint.file("seq2seq.json", in: output))
-            guard saved == config else {
-                throw RNNError.invalidFile(output, "the checkpoint was made with other model options; resume with the options of the interrupted run")
-            }
-            let (state, bestWeights) = try Checkpoint.load(from: output, store: model.store, optimizer: trainer.optimizer)
-            try trainer.resume(from: state, bestWeights: bestWeights)
-            generator = try SeededGenerator(state: state.generatorState)
-            log("resuming after epoch \(state.completedEpochs) of \(options.training.epochs)")
-        }
-        let history = try trainer.fit(
-            batches: { _ in try batchesOf(&generator) },
-            step: { batch in
+        let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
+                                      output: output, config: config, configFile: "seq2seq.json", files: tokenizerFiles,
+                                      resume: options.resume, collective: collective, stopRequested: stopRequested, log: log)
+        let trainer = run.trainer
+        let history = try run.fit(
+            batches: batchesOf,
+            step: { batch, generator in
                 guard options.scheduledSampling > 0 else { return try model.trainStep(batch, generator: &generator) }
                 return try model.trainStep(batch, targetInput: try sampledInputs(batch, model: model, probability: options.scheduledSampling,
                                                                                  generator: &generator),
                                            generator: &generator)
             },
-            validate: validate, monitor: validate == nil ? "loss" : "bleu", higherIsBetter: validate != nil, onEvent: onEvent,
-            onEpochEnd: { state in
-                var state = state
-                state.generatorState = generator.stateWords
-                try Checkpoint.save(in: output, store: model.store, optimizer: trainer.optimizer, bestWeights: trainer.bestWeights,
-                                    state: state, extraFiles: checkpointFiles)
-            })
+            validate: validate, monitor: validate == nil ? "loss" : "bleu", higherIsBetter: validate != nil, onEvent: onEvent)
         let trainingSeconds = elapsed()
-        let report = try validationCorpus.map { try translator.evaluate($0, options: options.beam) }
+        let report = collective.isLeader ? try validationCorpus.map { try translator.evaluate($0, options: options.beam) } : nil
         let seconds = elapsed()
 
         let trainingRecord: [String: String] = [
@@ -215,7 +219,7 @@ public enum TranslationTraining {
         var extraFiles = tokenizerFiles
         extraFiles["history.json"] = try encoder.encode(history)
         extraFiles["history.csv"] = Data(trainer.historyCSV().utf8)
-        try ModelDirectory.save(file, store: model.store, extraFiles: extraFiles, to: output)
+        if collective.isLeader { try ModelDirectory.save(file, store: model.store, extraFiles: extraFiles, to: output) }
         return TranslationTrainingResult(
             translator: TrainedTranslator(model: model, sourceTokenizer: sourceTokenizer, targetTokenizer: targetTokenizer, configFile: file),
             history: history, validation: report, trainingPairs: trainingIndices.count, validationPairs: validationCorpus?.count ?? 0,

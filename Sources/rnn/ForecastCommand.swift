@@ -42,12 +42,14 @@ struct ForecastTrain: ParsableCommand {
     @Option(help: "Last fraction of the rest held out for validation.") var validationFraction = 0.2
     @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
     @Option(help: "BLAS threads.") var threads = 1
+    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
     @Flag(help: "Print the result as one JSON object.") var json = false
     @OptionGroup var distributedOptions: DistributedOptions
 
     func run() throws {
         try distributedOptions.run(threads: threads) { collective in
             var options = ForecasterTrainingOptions()
+            options.resume = resume
             options.column = column
             options.extraColumns = features.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
             options.window = window
@@ -71,9 +73,10 @@ struct ForecastTrain: ParsableCommand {
             guard window >= 1 else { throw RNNError("--window must be at least 1, got \(window)") }
             let table = try TimeSeriesTable.read(csv: data, columns: [column] + options.extraColumns)
             let progress = ProgressReporter(totalEpochs: epochs, tokenWord: "steps", quiet: json)
+            InterruptSignal.install()
             let result = try ForecasterTraining.train(table: table, options: options, output: out, log: progress.log,
                                                       onEvent: progress.handle, writtenBy: swiftRNNVersion,
-                                                      collective: collective)
+                                                      collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
             let bestEpoch = result.history.min { ($0.validationLoss ?? .infinity) < ($1.validationLoss ?? .infinity) }?.epoch ?? 0
             if json {

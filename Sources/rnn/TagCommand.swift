@@ -39,12 +39,14 @@ struct TagTrain: ParsableCommand {
     @Option(help: "Fraction of the sentences held out for validation.") var validationSplit = 0.1
     @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
     @Flag(help: "Print the result as one JSON object.") var json = false
     @OptionGroup var distributedOptions: DistributedOptions
 
     func run() throws {
         try distributedOptions.run(threads: threads) { collective in
             var options = TaggerTrainingOptions()
+            options.resume = resume
             options.hiddenSize = hidden
             options.layers = layers
             options.wordEmbeddingDimension = embeddingDim
@@ -61,9 +63,10 @@ struct TagTrain: ParsableCommand {
             options.training.epochs = epochs
             options.training.patience = patience
             let progress = ProgressReporter(totalEpochs: epochs)
+            InterruptSignal.install()
             let result = try TaggingTraining.train(data: data, options: options, output: out, log: progress.log,
                                                    onEvent: progress.handle, writtenBy: swiftRNNVersion,
-                                                   collective: collective)
+                                                   collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
             if json {
                 var object: [String: Any] = ["model": out, "seconds": result.seconds, "training_sentences": result.trainingSentences,

@@ -100,10 +100,10 @@ struct TranslateTrain: ParsableCommand {
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @OptionGroup var distributedOptions: DistributedOptions
 
     func run() throws {
-        try reportingErrors {
-            BLAS.setThreads(threads)
+        try distributedOptions.run(threads: threads) { collective in
             var options = TranslationTrainingOptions()
             options.cell = cell
             options.layers = layers
@@ -136,8 +136,11 @@ struct TranslateTrain: ParsableCommand {
             options.training.patience = patience
             let corpus = try ParallelCorpus(source: source, target: target)
             let progress = ProgressReporter(totalEpochs: epochs)
+            InterruptSignal.install()
             let result = try TranslationTraining.train(corpus: corpus, options: options, output: out, log: progress.log,
-                                                       onEvent: progress.handle, writtenBy: swiftRNNVersion)
+                                                       onEvent: progress.handle, writtenBy: swiftRNNVersion,
+                                                       collective: collective, stopRequested: { InterruptSignal.isRequested })
+            guard collective.isLeader else { return }
             if json {
                 var object: [String: Any] = ["model": out, "seconds": result.seconds, "training_pairs": result.trainingPairs,
                                              "validation_pairs": result.validationPairs, "parameters": result.summary.totalParameters,

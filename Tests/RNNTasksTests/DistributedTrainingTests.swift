@@ -43,6 +43,18 @@ final class DistributedTrainingTests: XCTestCase {
                                         "--hidden", "8", "--epochs", "3", "--batch-size", "16"])
     }
 
+    /// Translation (rank 0 decodes the validation set and shares its BLEU with the other ranks).
+    func testTranslateTwoRanksMatchOneProcess() throws {
+        let source = directory + "/pairs.de", target = directory + "/pairs.en"
+        let pairs = [("ein Hund läuft", "a dog runs"), ("zwei Katzen", "two cats"), ("ein Hund", "a dog"), ("zwei Hunde laufen", "two dogs run"),
+                     ("eine Katze läuft", "a cat runs"), ("eine Katze", "a cat"), ("zwei Hunde", "two dogs"), ("ein Hund schläft", "a dog sleeps")]
+        try (Array(repeating: pairs.map(\.0), count: 3).flatMap { $0 }.joined(separator: "\n") + "\n").write(toFile: source, atomically: true, encoding: .utf8)
+        try (Array(repeating: pairs.map(\.1), count: 3).flatMap { $0 }.joined(separator: "\n") + "\n").write(toFile: target, atomically: true, encoding: .utf8)
+        try assertRanksMatchOneProcess(["translate", "train", "--source", source, "--target", target, "--hidden", "8", "--embedding-dim", "6",
+                                        "--min-frequency", "1", "--dropout", "0", "--epochs", "2", "--batch-size", "6",
+                                        "--validation-split", "0.2", "--beam", "2"])
+    }
+
     /// Trains with `arguments` once in one process and once on 2 ranks (3 for classify too, so a
     /// batch of 8 splits unevenly), and compares every weight.
     private func assertRanksMatchOneProcess(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {

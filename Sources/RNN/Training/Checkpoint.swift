@@ -9,7 +9,8 @@ import RNNCore
 ///
 /// The directory is built as `checkpoint.tmp/` and swapped in by renames, so a kill at any moment
 /// leaves a complete checkpoint: the new one, or the previous one (as `checkpoint` or, for the
-/// instant between the two renames, `checkpoint.old`, which `load` falls back to).
+/// instant between the two renames, `checkpoint.old`, which `load` falls back to). The model
+/// directory is flushed (fsync) after the swap, so the new name also survives a power loss.
 public enum Checkpoint {
     public static let directoryName = "checkpoint"
 
@@ -43,6 +44,7 @@ public enum Checkpoint {
         try? manager.removeItem(atPath: previous)
         if manager.fileExists(atPath: final) { try rename(final, to: previous) }
         try rename(staging, to: final)
+        try AtomicFile.synchronizeDirectory(modelDirectory, after: final)
         try? manager.removeItem(atPath: previous)
     }
 
