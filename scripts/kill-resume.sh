@@ -33,7 +33,7 @@ classify=(classify train --data $data/tiny-sentiment.csv --text-column review --
           --hidden 8 --embedding-dim 384 --batch-size 16 --threads 1 --seed 7)
 lm=(lm train --data Sources/rnn/Resources/demo/jokes.csv --text-column Joke --limit 300 --hidden 16 --vocab-size 500 --batch-size 16
     --patience 0 --threads 1 --seed 7)
-tag=(tag train --data $data/tiny-tagging.conllu --hidden 8 --embedding-dim 256 --char-dim 8 --char-hidden 8 --batch-size 16
+tag=(tag train --data $data/tiny-tagging.conllu --hidden 32 --embedding-dim 256 --char-dim 8 --char-hidden 16 --batch-size 16
      --threads 1 --seed 7)
 epochs=5
 

@@ -104,7 +104,7 @@ public enum TranslationTraining {
         let sourceTokenizer: Tokenizer, targetTokenizer: Tokenizer
         var sharedTokenizer = options.sharedVocabulary
         if options.resume {
-            let folder = Checkpoint.directory(in: output) ?? output + "/checkpoint"
+            let folder = try Checkpoint.requireDirectory(in: output)
             let shared = FileManager.default.fileExists(atPath: folder + "/" + ModelDirectory.tokenizerFile)
             sharedTokenizer = shared
             sourceTokenizer = try Tokenizer(contentsOf: folder + "/" + (shared ? ModelDirectory.tokenizerFile : TrainedTranslator.sourceTokenizerFile))

@@ -147,6 +147,13 @@ final class TaskTrainingRunTests: XCTestCase {
             _ = try TranslationTraining.train(corpus: ParallelCorpus(source: de, target: en), options: options, output: output,
                                               onEvent: onEvent, writtenBy: "test", stopRequested: stop)
         }
+        var options = TranslationTrainingOptions()
+        options.minFrequency = 1
+        options.resume = true
+        XCTAssertThrowsError(try TranslationTraining.train(corpus: ParallelCorpus(source: de, target: en), options: options,
+                                                           output: directory + "/none", writtenBy: "test")) { error in
+            XCTAssertEqual((error as? RNNError)?.message, "\(directory)/none: no checkpoint to resume from (expected checkpoint/trainer.json)")
+        }
     }
 
     /// A checkpoint of other options is refused in one line, before any training.
