@@ -19,7 +19,8 @@ private typealias TrainCall = (String, Int, Bool, @escaping () -> Bool, (Trainin
 /// (tag, forecast, multi-step and masked language models) and for translation: three epochs in
 /// one go, two epochs then resumed to three, and a run stopped (Ctrl-C) after step 2 of epoch 2
 /// then resumed, all end with the same `model.safetensors`, bit for bit. Dropout is on, so the
-/// generator's state must come back too.
+/// generator's state must come back too, and the best epoch is not restored, so the last epoch
+/// decides the saved weights.
 final class TaskTrainingRunTests: XCTestCase {
     private func assertResumeIsBitIdentical(_ train: TrainCall, file: StaticString = #filePath, line: UInt = #line) throws {
         let directory = try makeScratchDirectory(self)
@@ -61,6 +62,7 @@ final class TaskTrainingRunTests: XCTestCase {
             options.wordDropout = 0.5
             options.batchSize = 16
             options.training.epochs = epochs
+            options.training.restoreBest = false  // the last epoch's weights, so every epoch counts
             options.resume = resume
             _ = try TaggingTraining.train(data: fixture, options: options, output: output, onEvent: onEvent, writtenBy: "test",
                                           stopRequested: stop)
@@ -79,6 +81,7 @@ final class TaskTrainingRunTests: XCTestCase {
             options.dropout = 0.2
             options.batchSize = 16
             options.training.epochs = epochs
+            options.training.restoreBest = false  // the last epoch's weights, so every epoch counts
             options.training.patience = nil
             options.resume = resume
             _ = try ForecasterTraining.train(table: table, options: options, output: output, onEvent: onEvent, writtenBy: "test",
@@ -98,6 +101,7 @@ final class TaskTrainingRunTests: XCTestCase {
             options.dropout = 0.2
             options.batchSize = 4
             options.training.epochs = epochs
+            options.training.restoreBest = false  // the last epoch's weights, so every epoch counts
             options.resume = resume
             _ = try LanguageModelTraining.train(source: TextSource(path: data), options: options, output: output, onEvent: onEvent,
                                                 writtenBy: "test", stopRequested: stop)
@@ -118,6 +122,7 @@ final class TaskTrainingRunTests: XCTestCase {
             options.dropout = 0.2
             options.batchSize = 4
             options.training.epochs = epochs
+            options.training.restoreBest = false  // the last epoch's weights, so every epoch counts
             options.resume = resume
             _ = try LanguageModelTraining.train(source: TextSource(path: data), options: options, output: output, onEvent: onEvent,
                                                 writtenBy: "test", stopRequested: stop)
@@ -143,12 +148,14 @@ final class TaskTrainingRunTests: XCTestCase {
             options.batchSize = 2
             options.beam = BeamSearchOptions(beamSize: 2, maxLength: 6)
             options.training.epochs = epochs
+            options.training.restoreBest = false  // the last epoch's weights, so every epoch counts
             options.resume = resume
             _ = try TranslationTraining.train(corpus: ParallelCorpus(source: de, target: en), options: options, output: output,
                                               onEvent: onEvent, writtenBy: "test", stopRequested: stop)
         }
         var options = TranslationTrainingOptions()
         options.minFrequency = 1
+        options.validationSplit = 0
         options.resume = true
         XCTAssertThrowsError(try TranslationTraining.train(corpus: ParallelCorpus(source: de, target: en), options: options,
                                                            output: directory + "/none", writtenBy: "test")) { error in
