@@ -20,7 +20,9 @@ public struct ServeLimits: Sendable {
     /// How much lower (nice increment, 0 … 19) the scheduling priority of the threads running
     /// classify/tag/translate forward passes is: when the CPU is contended, a generation's steps
     /// (latency: the first token) go before a batch's (throughput), which waits a little longer.
-    public var batchThreadNice: Int32 = 5
+    /// 0 by default: on the shared machine (load 17–26) a nicer batch thread lost classify
+    /// throughput to other processes without a measurable first-token gain (BENCHMARKS.md).
+    public var batchThreadNice: Int32 = 0
     /// Generations running at once at most (each on its own thread); more wait for a slot.
     public var concurrentGenerations = 8
     /// Generations running or waiting at most; more are refused with 429.

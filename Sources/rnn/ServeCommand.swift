@@ -26,7 +26,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest request body, in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: "Largest max_tokens a generation may ask for.") var maxTokensLimit = 512
     @Option(help: "Nice increment (0-19) of the classify/tag/translate forward-pass threads: generations' steps go first under contention.")
-    var batchNice: Int32 = 5
+    var batchNice: Int32 = 0
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
