@@ -61,9 +61,10 @@ let package = Package(
         .target(name: "RNN", dependencies: ["RNNCore"], swiftSettings: optimizedSettings),
         .target(name: "RNNText", dependencies: ["RNNCore"], swiftSettings: optimizedSettings),
         .target(name: "RNNTasks", dependencies: ["RNN", "RNNText"], swiftSettings: optimizedSettings),
+        .target(name: "RNNServeAPI", dependencies: ["RNNTasks"], swiftSettings: optimizedSettings),
         .target(
             name: "RNNServe",
-            dependencies: ["RNN", "RNNText", "RNNTasks", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["RNN", "RNNText", "RNNTasks", "RNNServeAPI", .product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: optimizedSettings
         ),
         .executableTarget(
@@ -84,7 +85,7 @@ let package = Package(
         .testTarget(name: "RNNTasksTests", dependencies: ["RNNTasks"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RNNServeTests",
-                    dependencies: ["RNNServe", "RNNTasks", .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    dependencies: ["RNNServe", "RNNServeAPI", "RNNTasks", .product(name: "HummingbirdTesting", package: "hummingbird")],
                     resources: [.copy("Fixtures")]),
     ]
 )

@@ -29,10 +29,12 @@ build_modules() {
   local out=$build/modules
   mkdir -p "$out"
   local module sources
-  for module in RNNCore RNN RNNText RNNTasks; do
+  # RNNKernelsAVX512 is built without RNN_AVX512_KERNEL: its kernel stays disabled (the recurrent
+  # step takes the AVX2 path), so the fuzz build runs on any x86-64 CPU.
+  for module in RNNKernelsAVX512 RNNCore RNN RNNText RNNTasks RNNServeAPI; do
     sources=(Sources/$module/*.swift Sources/$module/*/*.swift)
     local newest=$(ls -t "${sources[@]}" 2>/dev/null | head -n 1)
-    if [[ -f $out/$module.o && $out/$module.o -nt $newest && ( $module == RNNCore || $out/$module.o -nt $out/$previous.o ) ]]; then
+    if [[ -f $out/$module.o && $out/$module.o -nt $newest && ( $module == RNNKernelsAVX512 || $out/$module.o -nt $out/$previous.o ) ]]; then
       previous=$module; continue
     fi
     echo "fuzz: compiling $module" >&2
@@ -48,7 +50,7 @@ build_target() {
   mkdir -p "$build/bin"
   swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -use-ld=lld -module-name "Fuzz_$target" \
     -I "$out" -I Sources/CBLAS Fuzz/Support/*.swift "Fuzz/Targets/$target.swift" \
-    "$out"/RNNCore.o "$out"/RNN.o "$out"/RNNText.o "$out"/RNNTasks.o \
+    "$out"/RNNKernelsAVX512.o "$out"/RNNCore.o "$out"/RNN.o "$out"/RNNText.o "$out"/RNNTasks.o "$out"/RNNServeAPI.o \
     $(pkg-config --libs openblas) -o "$build/bin/$target" >&2
 }
 
@@ -88,6 +90,8 @@ seed() {
       head -n 80 "$shared/data/ud-english-ewt/en_ewt-ud-dev.conllu" > "$corpus/ewt.conllu" 2>/dev/null || true ;;
     glove)
       cp $fixtures/vectors*.txt "$corpus/" ;;
+    serve_requests)
+      cp Fuzz/seeds/serve_requests/* "$corpus/" ;;
   esac
 }
 

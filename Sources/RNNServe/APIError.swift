@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RNNCore
+import RNNServeAPI
 
 /// An error answered to the client: an HTTP status and a one-line message, sent as
 /// `{"error": {"status": 400, "message": "..."}}`.
@@ -33,7 +34,8 @@ struct ErrorBody: Codable, Sendable {
     var error: Detail
 }
 
-/// Turns every error thrown below it into a JSON error response: `APIError`s keep their status,
+/// Turns every error thrown below it into a JSON error response: `APIError`s and the request
+/// checks' `RequestRejection`s keep their status,
 /// Hummingbird's `HTTPError`s (unknown route, body too large) keep theirs with a JSON body, a
 /// library `RNNError` is a 400 with its message (it describes the input), anything else a 500.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -44,6 +46,8 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let rejection as RequestRejection {
+            return try APIError(HTTPResponse.Status(code: rejection.status), rejection.message).response(from: request, context: context)
         } catch let error as HTTPError {
             let message = switch error.status {
             case .notFound: "no such endpoint: \(request.method) \(request.uri.path)"

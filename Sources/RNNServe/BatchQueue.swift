@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs one model's forward passes on one dedicated thread, gathering the requests that arrive
 /// together into one pass.
@@ -8,7 +11,8 @@ import Foundation
 /// `batchWait` for others; a batch holds at most `maxBatch` inputs. At most `capacity` inputs
 /// wait at once: more are refused at once with 429. A request whose deadline has passed
 /// when its batch is formed is answered 504 without running. `close()` lets the thread finish
-/// every request already queued, then stop.
+/// every request already queued, then stop. The thread runs `limits.batchThreadNice` nicer than
+/// the others (Linux), so that generations' steps go first when the CPU is contended.
 final class BatchQueue<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     private struct Job {
         var inputs: [Input]
@@ -28,6 +32,7 @@ final class BatchQueue<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     private let maxBatch: Int
     private let capacity: Int
     private let timeout: TimeInterval
+    private let nice: Int32
     /// One output per input, in order; called on the queue's thread only.
     private let process: ([Input]) throws -> [Output]
 
@@ -46,6 +51,7 @@ final class BatchQueue<Input: Sendable, Output: Sendable>: @unchecked Sendable {
         self.maxBatch = max(limits.maxBatchTexts, 1)
         self.capacity = max(limits.queueCapacity, 1)
         self.timeout = limits.requestTimeout.seconds
+        self.nice = min(max(limits.batchThreadNice, 0), 19)
         self.process = process
         let thread = Thread { [self] in run() }
         thread.name = name
@@ -81,6 +87,7 @@ final class BatchQueue<Input: Sendable, Output: Sendable>: @unchecked Sendable {
     }
 
     private func run() {
+        lowerThreadPriority(by: nice)
         while let batch = nextBatch() {
             let now = Date()
             var live: [Job] = []
@@ -131,4 +138,24 @@ final class BatchQueue<Input: Sendable, Output: Sendable>: @unchecked Sendable {
         queuedInputs -= count
         return taken
     }
+}
+
+/// Raises the calling thread's nice value by `increment` (lowers its priority). On Linux the nice
+/// value belongs to the thread (`setpriority(PRIO_PROCESS, 0, …)` changes only the caller), and
+/// raising it needs no privilege. Elsewhere, nothing.
+func lowerThreadPriority(by increment: Int32) {
+    #if os(Linux)
+    guard increment > 0 else { return }
+    let which = __priority_which_t(PRIO_PROCESS.rawValue)
+    _ = setpriority(which, 0, min(getpriority(which, 0) + increment, 19))
+    #endif
+}
+
+/// The calling thread's nice value (Linux; 0 elsewhere).
+func threadNice() -> Int32 {
+    #if os(Linux)
+    return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+    #else
+    return 0
+    #endif
 }

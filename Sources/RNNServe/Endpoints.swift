@@ -1,26 +1,17 @@
 import Foundation
 import Hummingbird
 import RNNCore
+import RNNServeAPI
 import RNNTasks
 
-// The JSON bodies of the API (snake_case on the wire, as in openapi.yaml) and the handlers
-// that answer them. Every handler checks its input before it reaches a model: a mistake is a
-// 400 with a message naming the field.
-
-struct ClassifyRequest: Decodable {
-    var model: String?
-    var texts: [String]
-}
+// The JSON responses of the API (snake_case on the wire, as in openapi.yaml) and the handlers
+// that answer them. The request bodies and their checks are in RNNServeAPI (no HTTP server
+// needed, so they can be fuzzed): every handler checks its input before it reaches a model, a
+// mistake is a 400 with a message naming the field.
 
 struct ClassifyResponse: Encodable {
     var model: String
     var results: [ClassPrediction]
-}
-
-struct TagRequest: Decodable {
-    var model: String?
-    /// Sentences, words separated by whitespace.
-    var sentences: [String]
 }
 
 struct TaggedSentenceBody: Encodable {
@@ -33,59 +24,10 @@ struct TagResponse: Encodable {
     var results: [TaggedSentenceBody]
 }
 
-struct TranslateRequest: Decodable {
-    var model: String?
-    var texts: [String]
-}
-
 struct TranslateResponse: Encodable {
     struct Result: Encodable { var translation: String }
     var model: String
     var results: [Result]
-}
-
-struct GenerateRequest: Decodable {
-    var model: String?
-    var prompt: String
-    var maxTokens: Int?
-    var temperature: Double?
-    var topK: Int?
-    var topP: Double?
-    var seed: UInt64?
-    var condition: String?
-    var stream: Bool?
-
-    enum CodingKeys: String, CodingKey {
-        case model, prompt, temperature, seed, condition, stream
-        case maxTokens = "max_tokens", topK = "top_k", topP = "top_p"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        model = try container.decodeIfPresent(String.self, forKey: .model)
-        prompt = try container.decode(String.self, forKey: .prompt)
-        maxTokens = try Self.integer(Int.self, .maxTokens, in: container)
-        temperature = try container.decodeIfPresent(Double.self, forKey: .temperature)
-        topK = try Self.integer(Int.self, .topK, in: container)
-        topP = try container.decodeIfPresent(Double.self, forKey: .topP)
-        seed = try Self.integer(UInt64.self, .seed, in: container)
-        condition = try container.decodeIfPresent(String.self, forKey: .condition)
-        stream = try container.decodeIfPresent(Bool.self, forKey: .stream)
-    }
-
-    /// An integer field. Foundation reports a number that is not one (2.5, -3 for a seed, 1e30)
-    /// as "not valid JSON" without naming the field; this names it.
-    private static func integer<T: FixedWidthInteger & Decodable>(_ type: T.Type, _ key: CodingKeys,
-                                                                  in container: KeyedDecodingContainer<CodingKeys>) throws -> T? {
-        do {
-            return try container.decodeIfPresent(T.self, forKey: key)
-        } catch let error as DecodingError {
-            guard case .dataCorrupted = error else { throw error }  // a string, an array: described by type
-            throw APIError.badRequest("'\(key.stringValue)' must be an integer from \(T.min) to \(T.max)")
-        } catch {  // Foundation's internal "number is not representable" error
-            throw APIError.badRequest("'\(key.stringValue)' must be an integer from \(T.min) to \(T.max)")
-        }
-    }
 }
 
 struct GenerateResponse: Encodable {
@@ -126,26 +68,27 @@ struct Endpoints: Sendable {
 
     func classify(_ request: Request, context: some RequestContext) async throws -> Response {
         let body = try await decode(ClassifyRequest.self, from: request)
-        try check(texts: body.texts, field: "texts")
+        try checks.check(texts: body.texts, field: "texts")
         let model = try registry.model(named: body.model, task: "classify")
-        guard case .classifier(let queue) = model.engine else { throw APIError.badRequest("model '\(model.name)' cannot classify") }
-        return jsonResponse(ClassifyResponse(model: model.name, results: try await queue.submit(body.texts)))
+        guard case .classifier(let classifier) = model.engine else { throw APIError.badRequest("model '\(model.name)' cannot classify") }
+        // Tokenized here, on the connection's task (in parallel with other requests and with the
+        // forward pass running now); the model's thread only runs forward passes.
+        let results = try await classifier.queue.submit(classifier.tokenize(body.texts))
+        return jsonResponse(ClassifyResponse(model: model.name, results: results))
     }
 
     func tag(_ request: Request, context: some RequestContext) async throws -> Response {
         let body = try await decode(TagRequest.self, from: request)
-        try check(texts: body.sentences, field: "sentences")
+        let sentences = try checks.words(of: body)
         let model = try registry.model(named: body.model, task: "tag")
         guard case .tagger(let queue) = model.engine else { throw APIError.badRequest("model '\(model.name)' cannot tag") }
-        let sentences = body.sentences.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
-        if let empty = sentences.firstIndex(where: \.isEmpty) { throw APIError.badRequest("sentences[\(empty)] has no words") }
         let tags = try await queue.submit(sentences)
         return jsonResponse(TagResponse(model: model.name, results: zip(sentences, tags).map { TaggedSentenceBody(words: $0, tags: $1) }))
     }
 
     func translate(_ request: Request, context: some RequestContext) async throws -> Response {
         let body = try await decode(TranslateRequest.self, from: request)
-        try check(texts: body.texts, field: "texts")
+        try checks.check(texts: body.texts, field: "texts")
         let model = try registry.model(named: body.model, task: "translate")
         guard case .translator(let queue) = model.engine else { throw APIError.badRequest("model '\(model.name)' cannot translate") }
         let translations = try await queue.submit(body.texts)
@@ -156,7 +99,7 @@ struct Endpoints: Sendable {
         let body = try await decode(GenerateRequest.self, from: request)
         let model = try registry.model(named: body.model, task: "lm")
         guard case .languageModel(let shared) = model.engine else { throw APIError.badRequest("model '\(model.name)' cannot generate") }
-        let options = try generationOptions(body, model: shared.model)
+        let options = try checks.generationOptions(body, model: shared.model)
         let deadline = Date() + limits.requestTimeout.seconds
         let name = model.name, prompt = body.prompt
         let response = { @Sendable (result: StreamedGeneration, stop: StopFlag) in
@@ -199,9 +142,12 @@ struct Endpoints: Sendable {
         jsonResponse(HealthResponse(status: "ok", models: registry.models.count))
     }
 
-    // MARK: - Input checks
+    // MARK: - Input
 
-    /// The body as `T`: at most `maxBodyBytes` (413), valid UTF-8 JSON of the right shape (400).
+    private var checks: RequestChecks { RequestChecks(limits: limits) }
+
+    /// The body as `T`: read up to `maxBodyBytes` (413 beyond), then decoded and checked by
+    /// `RequestChecks.decode` (a `RequestRejection`, answered as a JSON error).
     private func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         var buffer = ByteBuffer()
         for try await part in request.body {
@@ -210,89 +156,7 @@ struct Endpoints: Sendable {
             }
             buffer.writeImmutableBuffer(part)
         }
-        let bytes = Data(buffer: buffer)
-        guard String(validating: bytes, as: UTF8.self) != nil else { throw APIError.badRequest("the body is not UTF-8 text") }
-        do {
-            return try JSONDecoder().decode(T.self, from: bytes)
-        } catch let error as DecodingError {
-            throw APIError.badRequest(describe(error))
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw APIError.badRequest("the body is not valid JSON")
-        }
-    }
-
-    private func describe(_ error: DecodingError) -> String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().drop { $0 == "." }.description
-        }
-        switch error {
-        case .dataCorrupted(let context) where context.codingPath.isEmpty: return "the body is not valid JSON"
-        case .dataCorrupted(let context): return "'\(path(context.codingPath))': invalid value"
-        case .keyNotFound(let key, let context): return "missing field '\(path(context.codingPath + [key]))'"
-        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
-            let field = path(context.codingPath)
-            return field.isEmpty ? "the body must be a JSON object" : "'\(field)' must be \(describe(type))"
-        @unknown default: return "the body does not match the request schema"
-        }
-    }
-
-    private func describe(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is UInt64.Type: "an integer"
-        case is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        case is [String].Type, is [Any].Type: "an array"
-        default: "of the right type (see /openapi.yaml)"
-        }
-    }
-
-    private func check(texts: [String], field: String) throws {
-        guard !texts.isEmpty else { throw APIError.badRequest("'\(field)' must hold at least one text") }
-        guard texts.count <= limits.maxTextsPerRequest else {
-            throw APIError.badRequest("'\(field)' holds \(texts.count) texts; at most \(limits.maxTextsPerRequest) per request")
-        }
-        for (index, text) in texts.enumerated() {
-            if text.allSatisfy(\.isWhitespace) { throw APIError.badRequest("\(field)[\(index)] is empty") }
-            if text.count > limits.maxTextCharacters {
-                throw APIError.badRequest("\(field)[\(index)] has \(text.count) characters; at most \(limits.maxTextCharacters)")
-            }
-        }
-    }
-
-    private func generationOptions(_ body: GenerateRequest, model: TrainedLanguageModel) throws -> GenerationOptions {
-        var options = GenerationOptions()
-        options.maxTokens = body.maxTokens ?? 40
-        guard (1...limits.maxGeneratedTokens).contains(options.maxTokens) else {
-            throw APIError.badRequest("'max_tokens' must be between 1 and \(limits.maxGeneratedTokens), got \(options.maxTokens)")
-        }
-        options.temperature = body.temperature ?? 1
-        guard options.temperature > 0, options.temperature <= 100, options.temperature.isFinite else {
-            throw APIError.badRequest("'temperature' must be greater than 0 and at most 100, got \(options.temperature)")
-        }
-        options.topK = body.topK
-        if let topK = body.topK, topK < 1 { throw APIError.badRequest("'top_k' must be at least 1, got \(topK)") }
-        options.topP = body.topP
-        if let topP = body.topP, !(topP > 0 && topP <= 1) { throw APIError.badRequest("'top_p' must be in (0, 1], got \(topP)") }
-        options.seed = body.seed ?? 1
-        options.condition = body.condition
-        guard body.prompt.count <= limits.maxTextCharacters else {
-            throw APIError.badRequest("'prompt' has \(body.prompt.count) characters; at most \(limits.maxTextCharacters)")
-        }
-        let promptTokens = model.encode(body.prompt).count
-        if !model.config.corpus, promptTokens > model.config.maxLength {
-            throw APIError.badRequest("'prompt' has \(promptTokens) tokens; this model was trained on documents of at most \(model.config.maxLength)")
-        }
-        if let condition = body.condition, !model.conditions.contains(condition) {
-            throw APIError.badRequest(model.conditions.isEmpty ? "this model is not conditioned; leave out 'condition'"
-                                      : "unknown 'condition' '\(condition)'; this model knows: \(model.conditions.joined(separator: ", "))")
-        }
-        if body.condition == nil, !model.conditions.isEmpty {
-            throw APIError.badRequest("this model is conditioned: give 'condition' (one of \(model.conditions.joined(separator: ", ")))")
-        }
-        return options
+        return try checks.decode(T.self, from: Data(buffer: buffer))
     }
 }
 

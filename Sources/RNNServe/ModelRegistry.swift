@@ -27,6 +27,39 @@ struct ModelCard: Encodable, Sendable {
     enum CodingKeys: String, CodingKey { case name, task, path, parameters, config, training, metrics, labels }
 }
 
+/// A classifier being served: texts are tokenized by the caller (on the request's own task,
+/// outside the model's thread: the tokenizer is immutable and `Sendable`), and only the forward
+/// passes run on `queue`, one at a time, batched.
+final class ClassifierEngine: Sendable {
+    let queue: BatchQueue<[Int32], ClassPrediction>
+    private let classifier: UncheckedBox<TrainedClassifier>
+
+    init(_ classifier: TrainedClassifier, name: String, limits: ServeLimits) {
+        let box = UncheckedBox(classifier)
+        self.classifier = box
+        let labels = classifier.labels, maxBatch = max(limits.maxBatchTexts, 1)
+        queue = BatchQueue(name: "classify-\(name)", limits: limits) { sequences in
+            let model = box.value.model
+            var predictions: [ClassPrediction] = []
+            predictions.reserveCapacity(sequences.count)
+            for start in stride(from: 0, to: sequences.count, by: maxBatch) {
+                let part = sequences[start..<min(start + maxBatch, sequences.count)]
+                let batch = try TokenBatch(sequences: Array(part), padding: Int32(model.config.paddingId))
+                for probabilities in try model.probabilities(batch) {
+                    let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] }!
+                    predictions.append(ClassPrediction(label: labels[best], probability: Double(probabilities[best]),
+                                                       probabilities: Dictionary(uniqueKeysWithValues: zip(labels, probabilities.map(Double.init)))))
+                }
+            }
+            return predictions
+        }
+    }
+
+    /// Token ids of each text, as the classifier was trained (truncation included). Reads only
+    /// the classifier's immutable tokenizer and settings: safe from any thread.
+    func tokenize(_ texts: [String]) -> [[Int32]] { texts.map(classifier.value.encode) }
+}
+
 /// A language model shared by concurrent generations. Safe because `generateStreaming` makes a
 /// fresh predictor (its own recurrent state and buffers) per call and only reads the weights, and
 /// the tokenizer's one mutable part (the BPE word cache) is locked.
@@ -41,7 +74,7 @@ public final class ServedModel: Sendable {
     /// so their passes run one at a time on their own `BatchQueue` thread, batched; a language
     /// model runs each generation on a thread of its own (see `SharedLanguageModel`).
     enum Engine: Sendable {
-        case classifier(BatchQueue<String, ClassPrediction>)
+        case classifier(ClassifierEngine)
         case languageModel(SharedLanguageModel)
         case tagger(BatchQueue<[String], [String]>)
         case translator(BatchQueue<String, String>)
@@ -70,7 +103,7 @@ public final class ServedModel: Sendable {
     /// Lets queued requests finish, then stops the model's thread.
     func close() {
         switch engine {
-        case .classifier(let queue): queue.close()
+        case .classifier(let classifier): classifier.queue.close()
         case .tagger(let queue): queue.close()
         case .translator(let queue): queue.close()
         case .languageModel: break
@@ -91,15 +124,7 @@ public final class ModelRegistry: Sendable {
             let classifier = try TrainedClassifier.load(from: path)
             var card = try ModelCard.read(name: name, path: path)
             card.labels = classifier.labels
-            let labels = classifier.labels
-            let box = UncheckedBox(classifier)
-            let queue = BatchQueue<String, ClassPrediction>(name: "classify-\(name)", limits: limits) { texts in
-                try box.value.predict(texts, batchSize: limits.maxBatchTexts).map { prediction in
-                    ClassPrediction(label: prediction.label, probability: prediction.probability,
-                                    probabilities: Dictionary(uniqueKeysWithValues: zip(labels, prediction.probabilities)))
-                }
-            }
-            return ServedModel(card: card, engine: .classifier(queue))
+            return ServedModel(card: card, engine: .classifier(ClassifierEngine(classifier, name: name, limits: limits)))
         },
         "lm": { path, name, _ in
             let model = try TrainedLanguageModel.load(from: path)

@@ -1,32 +1,8 @@
 import Foundation
+import RNNServeAPI
 
-/// The limits that keep one server answering under load and bad input. Every request that would
-/// exceed one gets a 4xx JSON error (or a 429/503/504), never a crash.
-public struct ServeLimits: Sendable {
-    /// Largest request body accepted (413 above).
-    public var maxBodyBytes = 1 << 20
-    /// Texts (or sentences) per classify/tag/translate request at most.
-    public var maxTextsPerRequest = 64
-    /// Characters per text at most (a classifier keeps its last `max_length` tokens anyway).
-    public var maxTextCharacters = 20_000
-    /// `max_tokens` of a generation at most.
-    public var maxGeneratedTokens = 512
-    /// How long the first request of a batch waits for others before the forward pass runs.
-    public var batchWait: Duration = .milliseconds(2)
-    /// Texts per forward pass at most.
-    public var maxBatchTexts = 64
-    /// Texts waiting for a forward pass at most, per model; more are refused with 429.
-    public var queueCapacity = 512
-    /// Generations running at once at most (each on its own thread); more wait for a slot.
-    public var concurrentGenerations = 8
-    /// Generations running or waiting at most; more are refused with 429.
-    public var generationQueueCapacity = 64
-    /// A request still waiting or running after this long is answered 504 (a generation stops
-    /// with `"stopped": "timeout"`).
-    public var requestTimeout: Duration = .seconds(10)
-
-    public init() {}
-}
+/// The serving limits (defined beside the request decoding in `RNNServeAPI`, which needs no HTTP server).
+public typealias ServeLimits = RNNServeAPI.ServeLimits
 
 extension Duration {
     /// The duration in seconds, as a Double.

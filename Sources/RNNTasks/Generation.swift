@@ -71,6 +71,48 @@ extension TrainedLanguageModel {
     /// end token (the start of every training document), then the prompt's tokens; prompt words
     /// outside the vocabulary become `[UNK]`.
     public func generate(prompt: String, options: GenerationOptions) throws -> [GeneratedText] {
+        let start = try generationStart(prompt: prompt, options: options)
+        let context = start.context, predictor = start.predictor, decode = start.decode
+        let results: [(ids: [Int32], stopped: StopReason, logProbability: Double)]
+        if options.tokensPerStep > 1 {
+            results = try sampleSeveralPerStep(context: context, initialHistory: start.initialHistory,
+                                               banned: start.banned, options: options)
+        } else if let width = options.beamWidth, width > 1 {
+            results = try beamSearch(predictor, context: context, endId: endId, width: width, maxTokens: options.maxTokens,
+                                     results: options.samples)
+        } else {
+            results = try sample(predictor, context: context, endId: endId, options: options)
+        }
+        return results.map { result in
+            let body = result.ids.filter { $0 != endId }.map(Int.init)
+            return GeneratedText(text: decode(start.promptIds.map(Int.init) + body), continuation: decode(body),
+                                 tokens: result.ids.map { tokenizer.idToToken(Int($0)) ?? "[UNK]" },
+                                 ids: result.ids.map(Int.init), stopped: result.stopped, logProbability: result.logProbability)
+        }
+    }
+}
+
+/// What every generation of a prompt starts from (`generate` and `generateStreaming` alike).
+struct GenerationStart {
+    /// The prompt's token ids (words outside the vocabulary as `[UNK]`).
+    var promptIds: [Int32]
+    /// What the predictor reads first: the end token (the start of every training document), then
+    /// the prompt; a corpus model with a prompt starts from the prompt alone.
+    var context: [Int32]
+    /// Tokens never sampled: padding, and `[UNK]` unless allowed (the end token never is).
+    var banned: Set<Int>
+    /// The recurrent state a conditioned model starts from (nil: zeros).
+    var initialHistory: LanguageModelStepper.History?
+    /// A fresh predictor over the model, `banned` masked out.
+    var predictor: BannedTokensPredictor
+    /// Token ids to text (word-level tokenizers: spaces before punctuation removed).
+    var decode: ([Int]) -> String
+}
+
+extension TrainedLanguageModel {
+    /// Validates `options`, encodes `prompt` (at most the training documents' length unless a
+    /// corpus model), and sets up the context, banned tokens, initial state, predictor and decoder.
+    func generationStart(prompt: String, options: GenerationOptions) throws -> GenerationStart {
         try options.validate()
         let promptIds = encode(prompt)
         if !config.corpus, promptIds.count > config.maxLength {
@@ -79,30 +121,17 @@ extension TrainedLanguageModel {
         let context = config.corpus && !promptIds.isEmpty ? promptIds : [endId] + promptIds
         var banned = Set([config.paddingId])
         if !options.allowUnknown, let unknown = tokenizer.tokenToId("[UNK]") { banned.insert(unknown) }
-        let conditionState = try initialHistory(condition: options.condition)
-        let predictor = BannedTokensPredictor(try makePredictor(initialHistory: conditionState),
-                                              banned: banned.filter { $0 != config.endTokenId })
-        let results: [(ids: [Int32], stopped: StopReason, logProbability: Double)]
-        if options.tokensPerStep > 1 {
-            results = try sampleSeveralPerStep(context: context, initialHistory: conditionState,
-                                               banned: banned.filter { $0 != config.endTokenId }, options: options)
-        } else if let width = options.beamWidth, width > 1 {
-            results = try beamSearch(predictor, context: context, endId: endId, width: width, maxTokens: options.maxTokens,
-                                     results: options.samples)
-        } else {
-            results = try sample(predictor, context: context, endId: endId, options: options)
-        }
+        banned.remove(config.endTokenId)
+        let history = try initialHistory(condition: options.condition)
+        let predictor = BannedTokensPredictor(try makePredictor(initialHistory: history), banned: banned)
         let wordLevel = configFile.training["tokenizer"] == "word"
-        func decode(_ ids: [Int]) -> String {
+        let tokenizer = self.tokenizer
+        let decode = { (ids: [Int]) -> String in
             let text = tokenizer.decode(ids, skipSpecialTokens: false)
             return wordLevel ? cleanUpTokenizationSpaces(text) : text
         }
-        return results.map { result in
-            let body = result.ids.filter { $0 != endId }.map(Int.init)
-            return GeneratedText(text: decode(promptIds.map(Int.init) + body), continuation: decode(body),
-                                 tokens: result.ids.map { tokenizer.idToToken(Int($0)) ?? "[UNK]" },
-                                 ids: result.ids.map(Int.init), stopped: result.stopped, logProbability: result.logProbability)
-        }
+        return GenerationStart(promptIds: promptIds, context: context, banned: banned, initialHistory: history,
+                               predictor: predictor, decode: decode)
     }
 }
 

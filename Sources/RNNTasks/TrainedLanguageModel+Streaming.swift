@@ -41,25 +41,13 @@ extension TrainedLanguageModel {
         guard options.samples == 1, (options.beamWidth ?? 1) == 1, options.tokensPerStep == 1 else {
             throw RNNError("streaming generation samples one continuation one token at a time (no --samples, --beam or --tokens-per-step)")
         }
-        let promptIds = encode(prompt)
-        if !config.corpus, promptIds.count > config.maxLength {
-            throw RNNError("the prompt has \(promptIds.count) tokens; this model was trained on documents of at most \(config.maxLength)")
-        }
-        let context = config.corpus && !promptIds.isEmpty ? promptIds : [endId] + promptIds
-        var banned = Set([config.paddingId])
-        if !options.allowUnknown, let unknown = tokenizer.tokenToId("[UNK]") { banned.insert(unknown) }
-        let predictor = BannedTokensPredictor(try makePredictor(initialHistory: try initialHistory(condition: options.condition)),
-                                              banned: banned.filter { $0 != config.endTokenId })
-        let wordLevel = configFile.training["tokenizer"] == "word"
-        func decode(_ ids: [Int]) -> String {
-            let text = tokenizer.decode(ids, skipSpecialTokens: false)
-            return wordLevel ? cleanUpTokenizationSpaces(text) : text
-        }
+        let start = try generationStart(prompt: prompt, options: options)
+        let predictor = start.predictor, decode = start.decode
         var master = SeededGenerator(seed: options.seed)
         var generator = master.split()  // as sample 0 of `generate`
         var ids: [Int32] = [], body: [Int] = [], decoded = "", logProbability = 0.0
         var stopped = StreamStopReason.maxTokens
-        var distribution = try predictor.start(context: context)
+        var distribution = try predictor.start(context: start.context)
         for step in 0..<options.maxTokens {
             if shouldStop() {
                 stopped = .stopped

@@ -25,6 +25,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Per-request time limit, in seconds.") var timeout = 10.0
     @Option(help: "Largest request body, in bytes.") var maxBodyBytes = 1 << 20
     @Option(help: "Largest max_tokens a generation may ask for.") var maxTokensLimit = 512
+    @Option(help: "Nice increment (0-19) of the classify/tag/translate forward-pass threads: generations' steps go first under contention.")
+    var batchNice: Int32 = 0
     @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
@@ -34,6 +36,7 @@ struct ServeCommand: ParsableCommand {
             guard maxBatch >= 1, queue >= 1, concurrentGenerations >= 1, maxBodyBytes >= 1, maxTokensLimit >= 1 else {
                 throw RNNError("--max-batch, --queue, --concurrent-generations, --max-body-bytes and --max-tokens-limit must be at least 1")
             }
+            guard (0...19).contains(batchNice) else { throw RNNError("--batch-nice must be between 0 and 19, got \(batchNice)") }
             guard timeout > 0 else { throw RNNError("--timeout must be greater than 0") }
             BLAS.setThreads(threads)
             var limits = ServeLimits()
@@ -45,6 +48,7 @@ struct ServeCommand: ParsableCommand {
             limits.requestTimeout = .milliseconds(Int64(timeout * 1000))
             limits.maxBodyBytes = maxBodyBytes
             limits.maxGeneratedTokens = maxTokensLimit
+            limits.batchThreadNice = batchNice
             let registry = try ModelRegistry.load(model, limits: limits)
             for served in registry.models {
                 FileHandle.standardError.write(Data("loaded \(served.name) (\(served.task))\n".utf8))

@@ -130,3 +130,20 @@ private final class SizeLog: @unchecked Sendable {
     var values: [Int] { lock.withLock { sizes } }
 }
 
+
+final class BatchQueuePriorityTests: XCTestCase {
+    /// Forward passes run on a thread `batchThreadNice` nicer than the caller's, so that under
+    /// contention a generation's steps are scheduled first (Linux; elsewhere the nice stays).
+    func testTheBatchThreadRunsNicerThanItsCaller() async throws {
+        var limits = ServeLimits()
+        limits.batchThreadNice = 4
+        let queue = BatchQueue<Int, Int32>(name: "test", limits: limits) { inputs in inputs.map { _ in threadNice() } }
+        let nice = try await queue.submit([0])[0]
+        queue.close()
+        #if os(Linux)
+        XCTAssertEqual(nice, min(threadNice() + 4, 19))
+        #else
+        XCTAssertEqual(nice, threadNice())
+        #endif
+    }
+}

@@ -131,7 +131,7 @@ final class EndpointsTests: XCTestCase {
         var limits = ServeLimits()
         limits.batchWait = .milliseconds(50)
         let registry = try TinyModels.registry(limits: limits)
-        guard case .classifier(let queue) = try registry.model(named: "sentiment", task: "classify").engine else {
+        guard case .classifier(let classifier) = try registry.model(named: "sentiment", task: "classify").engine else {
             return XCTFail("not a classifier")
         }
         try await withServer(registry, limits: limits) { client in
@@ -142,7 +142,7 @@ final class EndpointsTests: XCTestCase {
                 for try await status in group { XCTAssertEqual(status, .ok) }
             }
         }
-        let statistics = queue.statistics
+        let statistics = classifier.queue.statistics
         XCTAssertEqual(statistics.inputs, 16)
         XCTAssertLessThan(statistics.batches, 16, "16 concurrent requests within a 50 ms window ran in \(statistics.batches) passes")
     }
