@@ -70,9 +70,15 @@ enum ClassificationPretraining {
             step: { try model.trainStep($0, generator: &generator) },
             validate: nil,
             onEvent: { event in
-                if case .epoch(let record) = event {
+                switch event {
+                case .batch(let epoch, let batch, let batches, let runningLoss, _, let tokensPerSecond, _)
+                    where batch % max(batches / 10, 1) == 0 && batch < batches:
+                    log(String(format: "pretraining epoch %d/%d batch %d/%d: masked cross-entropy %.3f, %.0f tokens/s",
+                               epoch, settings.epochs, batch, batches, runningLoss, tokensPerSecond))
+                case .epoch(let record):
                     log(String(format: "pretraining epoch %d/%d: masked cross-entropy %.3f nats, %.0f s, %.0f tokens/s",
                                record.epoch, settings.epochs, record.trainLoss, record.seconds, record.tokensPerSecond))
+                default: break
                 }
             })
         _ = try ClassificationTraining.initializeEncoder(of: classifier, from: model, path: "the pretraining stage")
