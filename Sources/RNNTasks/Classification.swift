@@ -27,6 +27,10 @@ public struct ClassifierTrainingOptions: Sendable {
     /// A masked language model directory (`rnn lm train --objective masked`) whose embedding and
     /// recurrent encoder initialise the classifier's; its tokenizer replaces `tokenizer`.
     public var initEncoder: String?
+    /// Epochs of masked-token pretraining on the training texts before fine-tuning (0: none); see
+    /// `ClassificationPretraining`. Skipped with `initEncoder` and on `resume`.
+    public var pretrainEpochs = 0
+    public var pretrainLearningRate: Float = 3e-3
     /// Continue from `OUT/checkpoint` (written after every epoch) instead of starting afresh; the
     /// data, seed and options must be those of the interrupted run (`--epochs` may be larger).
     public var resume = false
@@ -155,6 +159,7 @@ public enum ClassificationTraining {
         guard options.batchSize >= 1 else { throw RNNError("--batch-size must be at least 1") }
         guard options.maxLength >= 1 else { throw RNNError("--max-length must be at least 1") }
         guard options.vocabularySize >= 4 else { throw RNNError("--vocab-size must be at least 4") }
+        guard options.pretrainEpochs >= 0 else { throw RNNError("--pretrain-epochs must be 0 or more, got \(options.pretrainEpochs)") }
         if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
 
         let (texts, labels, classNames) = try source.labelledExamples()
@@ -175,7 +180,7 @@ public enum ClassificationTraining {
         let tokenizer = options.resume
             ? try Tokenizer(contentsOf: Checkpoint.requireDirectory(in: output) + "/tokenizer.json")
             : try pretrained?.tokenizer ?? options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
-                                                               minFrequency: options.minFrequency)
+                                                               minFrequency: options.minFrequency, extraSpecialTokens: ClassificationPretraining.extraTokens(for: options))
         let sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
         let meanLength = Double(sequences.reduce(0) { $0 + $1.count }) / Double(max(sequences.count, 1))
         log("tokenizer \(options.tokenizer): \(tokenizer.vocabSize) tokens; mean length \(String(format: "%.0f", meanLength)) tokens after truncation to \(options.maxLength) (\(elapsed().formatted1) s)")
@@ -193,8 +198,13 @@ public enum ClassificationTraining {
             log("word vectors \(path): \(String(format: "%.1f", coverage * 100))% of the vocabulary covered")
         }
         if let pretrained, !options.resume {
-            let copied = try initializeEncoder(of: model, from: pretrained, path: options.initEncoder!)
+            let copied = try initializeEncoder(of: model, from: pretrained.model, path: options.initEncoder!)
             log("encoder \(options.initEncoder!): embedding and \(copied - 1) recurrent tensors copied; its tokenizer (\(tokenizer.vocabSize) tokens) is used")
+        }
+        if options.pretrainEpochs > 0, pretrained == nil, !options.resume {
+            _ = try ClassificationPretraining.pretrain(model, sequences: split.training.map { sequences[$0] }, tokenizer: tokenizer,
+                                                       settings: .init(epochs: options.pretrainEpochs, learningRate: options.pretrainLearningRate),
+                                                       options: options, generator: &generator, log: log)
         }
         model.embedding.isFrozen = options.freezeEmbeddings
 
@@ -247,7 +257,7 @@ public enum ClassificationTraining {
             "validation_split": "\(options.validationSplit)", "seed": "\(options.seed)",
             "clip_norm": options.training.clipNorm.map { "\($0)" } ?? "none",
             "training_examples": "\(split.training.count)", "validation_examples": "\(split.validation.count)",
-            "best_epoch": trainer.best.map { "\($0.epoch)" } ?? "last",
+            "best_epoch": trainer.best.map { "\($0.epoch)" } ?? "last", "pretrain_epochs": "\(options.pretrainEpochs)",
         ].merging(options.initEncoder.map { ["init_encoder": $0] } ?? [:]) { $1 }
         var metrics = report.map { $0.metrics.mapKeys { "validation_" + $0 } } ?? [:]
         metrics["training_seconds"] = seconds
@@ -277,8 +287,8 @@ public enum ClassificationTraining {
     /// Copies the embedding and every recurrent tensor (`embedding.weight`, `rnn.*`) of a masked
     /// language model into the classifier; returns how many tensors were copied. The shapes must
     /// match exactly; the message says which options to change.
-    static func initializeEncoder(of model: TextClassifier, from encoder: TrainedMaskedLanguageModel, path: String) throws -> Int {
-        let source = encoder.model.config, target = model.config
+    static func initializeEncoder(of model: TextClassifier, from encoder: MaskedLanguageModel, path: String) throws -> Int {
+        let source = encoder.config, target = model.config
         func describe(_ embedding: Int, _ recurrent: RecurrentConfig) -> String {
             "\(recurrent.cell.rawValue), \(recurrent.layers) layer(s) × \(recurrent.hiddenSize) units, "
                 + (recurrent.bidirectional ? "bidirectional" : "unidirectional") + ", embedding \(embedding)"
@@ -292,11 +302,11 @@ public enum ClassificationTraining {
                 + "\(describe(target.embeddingDimension, target.recurrent)): pass matching --cell, --layers, --hidden, --embedding-dim")
         }
         var copied = 0
-        for parameter in encoder.model.store.parameters where parameter.name.hasPrefix("embedding.") || parameter.name.hasPrefix("rnn.") {
+        for parameter in encoder.store.parameters where parameter.name.hasPrefix("embedding.") || parameter.name.hasPrefix("rnn.") {
             guard let destination = model.store.parameter(named: parameter.name) else {
                 throw RNNError.invalidFile(path, "the classifier has no parameter \(parameter.name) to initialise")
             }
-            try model.store.setValues(destination, from: encoder.model.store.tensor(parameter))
+            try model.store.setValues(destination, from: encoder.store.tensor(parameter))
             copied += 1
         }
         return copied

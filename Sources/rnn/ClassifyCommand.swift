@@ -47,6 +47,9 @@ struct ClassifyTrain: ParsableCommand {
     @Flag(help: "Keep the embedding fixed.") var freezeEmbeddings = false
     @Option(help: "Masked language model directory (rnn lm train --objective masked) whose embedding and encoder start the classifier; its tokenizer is used.")
     var initEncoder: String?
+    @Option(help: "Epochs of masked-token pretraining of the embedding and encoder on the training texts (labels unused) before training the classifier; 0: none.")
+    var pretrainEpochs = 0
+    @Option(help: "Learning rate of the pretraining stage.") var pretrainLr: Float = 3e-3
     @Option(help: "word, char, wordpiece, bpe, or a tokenizer.json file.") var tokenizer = "word"
     @Option(help: "Largest vocabulary to train.") var vocabSize = 20_000
     @Option(help: "Keep at most this many tokens per text.") var maxLength = 400
@@ -80,6 +83,8 @@ struct ClassifyTrain: ParsableCommand {
             options.wordVectors = glove
             options.freezeEmbeddings = freezeEmbeddings
             options.initEncoder = initEncoder
+            options.pretrainEpochs = pretrainEpochs
+            options.pretrainLearningRate = pretrainLr
             options.tokenizer = try TokenizerChoice(tokenizer)
             options.vocabularySize = vocabSize
             options.maxLength = maxLength

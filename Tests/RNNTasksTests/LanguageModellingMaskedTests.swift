@@ -108,7 +108,7 @@ final class ClassifierInitEncoderTests: XCTestCase {
                                                              recurrent: recurrent, pooling: .mean, labels: ["neg", "pos"]),
                                             generator: &generator)
         let headBefore = classifier.store.tensor(classifier.head.weight)
-        let copied = try ClassificationTraining.initializeEncoder(of: classifier, from: encoder, path: directory + "/encoder")
+        let copied = try ClassificationTraining.initializeEncoder(of: classifier, from: encoder.model, path: directory + "/encoder")
         XCTAssertEqual(copied, 1 + 8, "embedding + 4 GRU tensors per direction")
         for parameter in encoder.model.store.parameters where !parameter.name.hasPrefix("fc.") {
             let target = try XCTUnwrap(classifier.store.parameter(named: parameter.name))
