@@ -24,12 +24,15 @@ final class ShardedStepTests: XCTestCase {
     /// hold 3, 2 and 1 items: the weights and the optimizer state equal those of one process that
     /// gets the item-weighted mean gradient, and those of the dense (all-reduce) distributed step.
     func testThreeRanksOddBufferMatchOneProcess() throws {
-        var options = TrainingOptions()
-        options.epochs = 2
-        options.learningRate = 0.05
-        options.clipNorm = 1.5
-        options.clipValue = 0.4
-        options.restoreBest = false
+        let options: TrainingOptions = {
+            var options = TrainingOptions()
+            options.epochs = 2
+            options.learningRate = 0.05
+            options.clipNorm = 1.5
+            options.clipValue = 0.4
+            options.restoreBest = false
+            return options
+        }()
         let items = [3, 2, 1]
 
         let reference = try Self.train(rank: 0, options: options, collective: SingleProcessCollective()) { store, step in
