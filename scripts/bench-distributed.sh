@@ -2,11 +2,12 @@
 # Distributed-training throughput on this machine: for imdb-lstm and jokes-lm (the `rnn bench`
 # reference configurations, trained with the real `classify train` / `lm train` on the shared
 # data), 1 process with 1 BLAS thread, 1 process with 2 threads, and 2 MPI ranks with 1 thread
-# each, all with the same global batch. Prints one JSON line per run (training tokens/s of the
-# best epoch, seconds in the gradient all-reduce per step, machine load before and after), then
-# the all-reduce alone for each gradient size.
+# each (sharded optimizer step, and the dense all-reduce step for comparison), all with the same
+# global batch. Prints one JSON line per run (training tokens/s of the best epoch, per-step
+# milliseconds of wall and CPU time in compute / wait / communication / update, machine load
+# before and after), then the all-reduce alone for each gradient size.
 #
-#   scripts/bench-distributed.sh [RNN_BINARY] [OUT_DIR]
+#   [MODES="1rank-1thread 2ranks-1thread"] [CONFIGS="imdb-lstm"] scripts/bench-distributed.sh [RNN_BINARY] [OUT_DIR]
 # Needs Open MPI (apt-get install libopenmpi-dev openmpi-bin) and ../shared/data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,7 @@ measure() {
     1rank-1thread) "$rnn" "$@" --out "$dir" --threads 1 --distributed none >/dev/null 2>"$dir.log" ;;
     1rank-2threads) "$rnn" "$@" --out "$dir" --threads 2 --distributed none >/dev/null 2>"$dir.log" ;;
     2ranks-1thread) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 >/dev/null 2>"$dir.log" ;;
+    2ranks-dense) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --dense-gradient-allreduce >/dev/null 2>"$dir.log" ;;
   esac
   after=$(load)
   children_cpu_to "$out/.times"; cpu1=$(cpu_of "$out/.times")
@@ -71,18 +73,30 @@ if best.get("allReduceSeconds") is not None and steps:
     record["allreduce_share"] = round(best["allReduceSeconds"] / best["seconds"], 4)
 if best.get("rankWaitSeconds") is not None and steps:
     record["wait_for_ranks_ms_per_step"] = round(best["rankWaitSeconds"] / steps * 1000, 2)
+if history[0].get("phases") is not None and steps:
+    # Per step, averaged over the epochs: wall ms and CPU ms of each phase (rank 0).
+    for phase in ("compute", "wait", "communication", "update"):
+        record[phase + "_ms_per_step"] = round(sum(r["phases"][phase]["seconds"] for r in history) / (steps * len(history)) * 1000, 2)
+        record[phase + "_cpu_ms_per_step"] = round(sum(r["phases"][phase]["cpuSeconds"] for r in history) / (steps * len(history)) * 1000, 2)
 print(json.dumps(record))
 PY
 }
 
 for round in $(seq 1 "$rounds"); do
-  for mode in 1rank-1thread 2ranks-1thread 1rank-2threads; do
-    measure imdb-lstm "$mode" "${imdb[@]}"
-    measure jokes-lm "$mode" "${jokes[@]}"
+  for mode in ${MODES:-1rank-1thread 2ranks-1thread 2ranks-dense 1rank-2threads}; do
+    for config in ${CONFIGS:-imdb-lstm jokes-lm}; do
+      case $config in
+        imdb-lstm) measure imdb-lstm "$mode" "${imdb[@]}" ;;
+        jokes-lm) measure jokes-lm "$mode" "${jokes[@]}" ;;
+      esac
+    done
   done
 done
 # The gradient all-reduce alone, at each configuration's gradient size.
-for name in imdb-lstm jokes-lm; do
+[[ -n ${SKIP_ALONE:-} ]] && exit 0
+for name in ${CONFIGS:-imdb-lstm jokes-lm}; do
+  [[ -f $out/$name-1rank-1thread/model.safetensors ]] || continue
   floats=$(python3 -c "import json,sys; print(sum(__import__('math').prod(v['shape']) for k,v in json.loads(open(sys.argv[1],'rb').read()[8:8+int.from_bytes(open(sys.argv[1],'rb').read(8),'little')]).items() if k!='__metadata__'))" "$out/$name-1rank-1thread/model.safetensors")
   echo "{\"config\": \"$name\", \"allreduce_alone\": $("${mpirun[@]}" "$rnn" bench-allreduce --floats "$floats" 2>/dev/null)}"
+  echo "{\"config\": \"$name\", \"reduce_scatter_all_gather_alone\": $("${mpirun[@]}" "$rnn" bench-allreduce --sharded --floats "$floats" 2>/dev/null)}"
 done

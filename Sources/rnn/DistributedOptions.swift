@@ -19,13 +19,15 @@ struct DistributedOptions: ParsableArguments {
     var distributed: DistributedMode = .auto
     @Option(help: "Distributed runs: seconds a rank waits inside one all-reduce before it gives up (a rank died or hangs).")
     var collectiveTimeout: Double = 300
+    @Flag(help: ArgumentHelp("Distributed runs: all-reduce the whole gradient and repeat the optimizer step on every rank, instead of sharding the step (for comparison).", visibility: .hidden))
+    var denseGradientAllreduce = false
 
     func makeCollective() throws -> any Collective {
         guard collectiveTimeout > 0 else { throw RNNError("--collective-timeout must be positive, got \(collectiveTimeout)") }
         switch distributed {
         case .none: return SingleProcessCollective()
         case .auto where !MPICollective.launchedByMPI(): return SingleProcessCollective()
-        case .auto, .mpi: return try MPICollective(timeout: collectiveTimeout)
+        case .auto, .mpi: return try MPICollective(timeout: collectiveTimeout, shardsOptimizerStep: !denseGradientAllreduce)
         }
     }
 

@@ -56,15 +56,17 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// Trains with `arguments` once in one process and once on 2 ranks (3 for classify too, so a
-    /// batch of 8 splits unevenly), and compares every weight.
+    /// batch of 8 splits unevenly, and 2 with the dense all-reduce step instead of the sharded
+    /// one), and compares every weight.
     private func assertRanksMatchOneProcess(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let (rnn, mpirun) = try tools()
         let single = directory + "/single-\(arguments[0])"
         let one = try run(rnn, arguments + ["--out", single, "--threads", "1"])
         XCTAssertEqual(one.status, 0, one.stderr, file: file, line: line)
-        for ranks in arguments[0] == "classify" ? [2, 3] : [2] {
-            let parallel = directory + "/ranks\(ranks)-\(arguments[0])"
-            let result = try run(mpirun, mpirunFlags + ["-np", "\(ranks)", rnn] + arguments + ["--out", parallel])
+        let runs: [(ranks: Int, flags: [String])] = arguments[0] == "classify" ? [(2, []), (3, []), (2, ["--dense-gradient-allreduce"])] : [(2, [])]
+        for (ranks, flags) in runs {
+            let parallel = directory + "/ranks\(ranks)\(flags.joined())-\(arguments[0])"
+            let result = try run(mpirun, mpirunFlags + ["-np", "\(ranks)", rnn] + arguments + flags + ["--out", parallel])
             XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
             // Really distributed (not N separate single runs writing the same directory): the
             // history records the time spent in the all-reduce.
@@ -72,6 +74,17 @@ final class DistributedTrainingTests: XCTestCase {
             XCTAssertTrue(history.contains("allReduceSeconds"), "no all-reduce in \(ranks)-rank history", file: file, line: line)
             let difference = try maxDifference(single + "/model.safetensors", parallel + "/model.safetensors")
             XCTAssertLessThan(difference, 1e-4, "\(arguments[0]) \(arguments[1]): \(ranks) ranks vs one process", file: file, line: line)
+        }
+    }
+
+    /// The sharded step's reduce-scatter and all-gather over an odd-sized buffer on 3 ranks (parts
+    /// of 334, 334 and 333 floats), and the all-reduce, checked element by element.
+    func testReduceScatterAndAllGatherOnAnOddBufferOverThreeRanks() throws {
+        let (rnn, mpirun) = try tools()
+        for flags in [["--sharded"], []] {
+            let result = try run(mpirun, mpirunFlags + ["-np", "3", rnn, "bench-allreduce", "--floats", "1001", "--repeats", "2", "--verify"] + flags)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("\"verified_calls\":5"), result.stdout + result.stderr)
         }
     }
 

@@ -21,6 +21,18 @@ public protocol Collective: AnyObject {
     func allReduceSum(_ values: inout [Double]) throws
     /// Element-wise minimum and maximum over all ranks.
     func allReduceMinMax(_ values: [Double]) throws -> (minimum: [Double], maximum: [Double])
+    /// Reduce-scatter: sums `values` over all ranks but leaves in place only this rank's part
+    /// of the sums, `values[shardRange(count: values.count)]`; the rest of `values` is left
+    /// unspecified. Half the traffic of `allReduceSum` (a ring all-reduce is a reduce-scatter
+    /// followed by an all-gather).
+    func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>) throws
+    /// All-gather: rank r contributes `values[shardRange(count: values.count, rank: r)]`, and
+    /// every rank ends with every part in place.
+    func allGather(_ values: UnsafeMutableBufferPointer<Float>) throws
+    /// Whether data-parallel training shards the optimizer step over the ranks (reduce-scatter,
+    /// update of this rank's part, all-gather of the weights) instead of all-reducing the whole
+    /// gradient and updating everything on every rank (see `Trainer+Distributed.swift`).
+    var shardsOptimizerStep: Bool { get }
     /// Ends the whole job at once (after an error on one rank only, when the others may be
     /// waiting inside a collective operation). Never returns.
     func abort(code: Int32) -> Never
@@ -53,6 +65,13 @@ extension Collective {
         }
     }
 
+    /// The part of a buffer of `count` elements that `rank` (this rank by default) owns in
+    /// `reduceScatterSum`/`allGather`: contiguous parts in rank order, the first `count % size`
+    /// ranks one element longer (odd sizes need no padding).
+    public func shardRange(count: Int, rank: Int? = nil) -> Range<Int> {
+        BufferShards.range(count: count, parts: size, part: rank ?? self.rank)
+    }
+
     /// Sums per-rank scalars (loss sums, counts, confusion cells) over all ranks.
     public func sum(_ values: [Double]) throws -> [Double] {
         var values = values
@@ -69,9 +88,24 @@ public final class SingleProcessCollective: Collective {
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {}
     public func allReduceSum(_ values: inout [Double]) throws {}
     public func allReduceMinMax(_ values: [Double]) throws -> (minimum: [Double], maximum: [Double]) { (values, values) }
+    public func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+    public func allGather(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+    public var shardsOptimizerStep: Bool { false }
     public func abort(code: Int32) -> Never { exit(code) }
     public func finish() {}
     public var operations: Int { 0 }
+}
+
+/// How a buffer splits into contiguous parts, one per rank.
+public enum BufferShards {
+    /// Part `part` of `parts` of a buffer of `count`: the first `count % parts` parts hold
+    /// ⌊count / parts⌋ + 1 elements, the others ⌊count / parts⌋.
+    public static func range(count: Int, parts: Int, part: Int) -> Range<Int> {
+        precondition(parts >= 1 && (0..<parts).contains(part) && count >= 0)
+        let base = count / parts, longer = count % parts
+        let lower = part * base + min(part, longer)
+        return lower..<(lower + base + (part < longer ? 1 : 0))
+    }
 }
 
 /// A 64-bit FNV-1a hash, to compare options and data across ranks (not cryptographic).

@@ -15,8 +15,12 @@ public final class MPICollective: Collective {
     public let rank: Int
     public let size: Int
     public private(set) var operations = 0
+    public let shardsOptimizerStep: Bool
     private let api: MPIFunctions
     private let watchdog: CollectiveWatchdog
+    /// Element counts and offsets of every rank's part of the last buffer size sharded (the
+    /// gradient buffer's, every step), as MPI's `int` arrays.
+    private var shardLayout: (count: Int, counts: [Int32], offsets: [Int32]) = (0, [], [])
 
     /// True when this process was started by Open MPI's launcher (`mpirun`, `mpiexec`).
     public static func launchedByMPI(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
@@ -24,7 +28,8 @@ public final class MPICollective: Collective {
     }
 
     /// Loads Open MPI and initializes it. `timeout`: longest wait inside one collective operation.
-    public init(timeout: Double = 300) throws {
+    /// `shardsOptimizerStep`: see `Collective` (false: one dense gradient all-reduce per step).
+    public init(timeout: Double = 300, shardsOptimizerStep: Bool = true) throws {
         guard Self.launchedByMPI() else {
             throw RNNError("--distributed mpi: this process was not started by an MPI launcher; run it as `mpirun -np N rnn ...`")
         }
@@ -37,6 +42,7 @@ public final class MPICollective: Collective {
         rank = Int(value)
         try api.check(api.commSize(api.commWorld, &value), "MPI_Comm_size")
         size = Int(value)
+        self.shardsOptimizerStep = shardsOptimizerStep
         watchdog = CollectiveWatchdog(rank: rank, timeout: timeout)
         watchdog.start()
     }
@@ -72,6 +78,40 @@ public final class MPICollective: Collective {
             if target == 0 { minimum = result } else { maximum = result }
         }
         return (minimum, maximum)
+    }
+
+    public func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        guard size > 1, let base = values.baseAddress else { return }
+        let layout = try layout(count: values.count)
+        try layout.counts.withUnsafeBufferPointer { counts in
+            try watched("MPI_Reduce_scatter") {
+                api.reduceScatter(MPIFunctions.inPlace, base, counts.baseAddress!, api.float, api.opSum, api.commWorld)
+            }
+        }
+        // In place, MPI leaves this rank's sums at the start of the buffer: move them to its part.
+        let offset = Int(layout.offsets[rank]), count = Int(layout.counts[rank])
+        if offset > 0 && count > 0 { (base + offset).update(from: base, count: count) }
+    }
+
+    public func allGather(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        guard size > 1, let base = values.baseAddress else { return }
+        let layout = try layout(count: values.count)
+        try layout.counts.withUnsafeBufferPointer { counts in
+            try layout.offsets.withUnsafeBufferPointer { offsets in
+                try watched("MPI_Allgatherv") {
+                    api.allgatherv(MPIFunctions.inPlace, 0, api.float, base, counts.baseAddress!, offsets.baseAddress!, api.float, api.commWorld)
+                }
+            }
+        }
+    }
+
+    /// Counts and offsets of `BufferShards` for a buffer of `count`, kept for the next call.
+    private func layout(count: Int) throws -> (count: Int, counts: [Int32], offsets: [Int32]) {
+        if shardLayout.count == count && !shardLayout.counts.isEmpty { return shardLayout }
+        guard count <= Int(Int32.max) else { throw RNNError("distributed training: a buffer of \(count) floats is too large for one MPI call") }
+        let parts = (0..<size).map { BufferShards.range(count: count, parts: size, part: $0) }
+        shardLayout = (count, parts.map { Int32($0.count) }, parts.map { Int32($0.lowerBound) })
+        return shardLayout
     }
 
     public func abort(code: Int32) -> Never {
@@ -120,7 +160,7 @@ final class CollectiveWatchdog: Sendable {
                 guard entered > 0 else { continue }
                 let waited = Double(Int64(DispatchTime.now().uptimeNanoseconds) - entered) / 1e9
                 if waited > timeout {
-                    let message = "error: rank \(rank): no answer from the other ranks for \(Int(waited)) s inside an all-reduce "
+                    let message = "error: rank \(rank): no answer from the other ranks for \(Int(waited)) s inside a collective operation "
                         + "(a rank died or hangs); stopping. Resume from the last checkpoint with --resume\n"
                     FileHandle.standardError.write(Data(message.utf8))
                     _exit(1)
@@ -144,6 +184,9 @@ struct MPIFunctions {
     typealias CommQuery = @convention(c) (Handle, UnsafeMutablePointer<Int32>) -> Int32
     typealias SetErrhandler = @convention(c) (Handle, Handle) -> Int32
     typealias Allreduce = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, Int32, Handle, Handle, Handle) -> Int32
+    typealias ReduceScatter = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, UnsafePointer<Int32>, Handle, Handle, Handle) -> Int32
+    typealias Allgatherv = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer, UnsafePointer<Int32>, UnsafePointer<Int32>,
+                                           Handle, Handle) -> Int32
     typealias Abort = @convention(c) (Handle, Int32) -> Int32
     typealias Finalize = @convention(c) () -> Int32
     typealias ErrorString = @convention(c) (Int32, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
@@ -156,6 +199,8 @@ struct MPIFunctions {
     let commSize: CommQuery
     let setErrhandler: SetErrhandler
     let allreduce: Allreduce
+    let reduceScatter: ReduceScatter
+    let allgatherv: Allgatherv
     let abort: Abort
     let finalize: Finalize
     let errorStringFunction: ErrorString
@@ -184,6 +229,8 @@ struct MPIFunctions {
             commSize: try function("MPI_Comm_size", as: CommQuery.self),
             setErrhandler: try function("MPI_Comm_set_errhandler", as: SetErrhandler.self),
             allreduce: try function("MPI_Allreduce", as: Allreduce.self),
+            reduceScatter: try function("MPI_Reduce_scatter", as: ReduceScatter.self),
+            allgatherv: try function("MPI_Allgatherv", as: Allgatherv.self),
             abort: try function("MPI_Abort", as: Abort.self),
             finalize: try function("MPI_Finalize", as: Finalize.self),
             errorStringFunction: try function("MPI_Error_string", as: ErrorString.self),

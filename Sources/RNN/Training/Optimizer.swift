@@ -96,6 +96,29 @@ public final class Optimizer<Rule: OptimizerRule>: TrainingOptimizer {
         }
     }
 
+    /// `step()` on the scalars `range` of the store only (a distributed rank's shard, see
+    /// `Trainer+Distributed.swift`): the same arithmetic per scalar, and every trainable
+    /// parameter's step count advances as in `step()`, so ranks that cover the buffer between
+    /// them stay in agreement. Parameters may straddle the range's ends.
+    public func step(scalars range: Range<Int>) {
+        precondition(store.scalarCount == scalarCount && store.parameters.count == parameterSteps.count && range.upperBound <= scalarCount)
+        let values = store.allValues.baseAddress!, gradients = store.allGradients.baseAddress!
+        for (index, parameter) in store.parameters.enumerated() where !store.isFrozen(parameter) {
+            parameterSteps[index] += 1
+            let lower = max(parameter.offset, range.lowerBound), upper = min(parameter.offset + parameter.count, range.upperBound)
+            guard lower < upper else { continue }
+            rule.update(values: values + lower, gradients: gradients + lower, count: upper - lower,
+                        slots: OptimizerSlots(base: state.pointer + lower, stride: scalarCount),
+                        learningRate: learningRate, step: parameterSteps[index])
+        }
+    }
+
+    /// The state slots in place, each `scalarCount` floats aligned with `allValues` (a
+    /// distributed run gathers each rank's part of them before a checkpoint).
+    public var stateSlots: [UnsafeMutableBufferPointer<Float>] {
+        (0..<rule.slotNames.count).map { UnsafeMutableBufferPointer(start: state.pointer + $0 * scalarCount, count: scalarCount) }
+    }
+
     /// One slot of state, flat and aligned with `allValues` (e.g. `slot(named: "exp_avg")`).
     public func slot(named name: String) -> [Float]? {
         rule.slotNames.firstIndex(of: name).map {

@@ -91,6 +91,8 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     /// CPU seconds of this process (all its threads) over the epoch's training steps: on a busy
     /// machine a better measure of the work than `seconds`.
     public var cpuSeconds: Double? = nil
+    /// Where the training steps' time went (compute, waiting, communication, update).
+    public var phases: StepPhases? = nil
 }
 
 /// What the trainer tells its caller while it runs (the CLI draws a progress bar from these).
@@ -150,6 +152,8 @@ public final class Trainer {
     public var collective: any Collective = SingleProcessCollective()
     /// Seconds spent in the gradient all-reduce, and waiting for the other ranks before it, this epoch.
     var allReduceSeconds = 0.0, rankWaitSeconds = 0.0
+    /// This epoch's step time by phase (see `timed` in Trainer+Distributed.swift).
+    var phases = StepPhases()
     /// Checked after every optimizer step; when true, `fit` stops after that step and throws
     /// `TrainingInterrupted` with the state to checkpoint (see Trainer+Interruption.swift).
     public var stopRequested: () -> Bool = { false }
@@ -193,25 +197,20 @@ public final class Trainer {
             var normSum = partial?.normSum ?? 0, normMax = partial?.normMax ?? 0
             allReduceSeconds = 0
             rankWaitSeconds = 0
+            phases = StepPhases()
             try verifyRanksAgree(epoch: epoch, batchCount: epochBatches.count)
             for (index, batch) in epochBatches.enumerated() where index >= (partial?.batchesDone ?? 0) {
                 store.zeroGradients()
-                let result = try averageOverRanks(step(batch))
+                let result = try averageOverRanks(timed(\.compute) { try step(batch) })
                 guard result.loss.isFinite else {
                     throw agreedOnEveryRank(stopped("epoch \(epoch) step \(steps + 1): the loss is \(result.loss)"))
                 }
-                let norm: Float
-                if let clipNorm = options.clipNorm {
-                    norm = try GradientClipping.clipByGlobalNorm(store, maxNorm: clipNorm)
-                } else {
-                    norm = GradientClipping.globalNorm(of: store)
-                }
+                let norm = try clipGradients()
                 guard norm.isFinite else {
                     throw agreedOnEveryRank(stopped("epoch \(epoch) step \(steps + 1): the gradient norm is \(norm)"))
                 }
-                if let clipValue = options.clipValue { try GradientClipping.clipByValue(store, limit: clipValue) }
                 optimizer.learningRate = try learningRate(step: steps, totalSteps: totalSteps)
-                optimizer.step()
+                try updateWeights()
                 steps += 1
                 lossSum += result.loss * Double(result.count)
                 lossCount += result.count
@@ -223,6 +222,7 @@ public final class Trainer {
                                runningLoss: lossSum / Double(max(lossCount, 1)), gradientNorm: Double(norm),
                                tokensPerSecond: Double(tokens) / max(elapsed, 1e-9), elapsed: elapsed))
                 if try stopRequestedOnAnyRank() {
+                    try gatherOptimizerState()
                     throw interruption(PartialEpoch(epoch: epoch, batchesDone: index + 1, lossSum: lossSum, lossCount: lossCount,
                                                     tokens: tokens, normSum: normSum, normMax: normMax, seconds: elapsed))
                 }
@@ -238,7 +238,7 @@ public final class Trainer {
                                      tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9),
                                      allReduceSeconds: collective.isDistributed ? allReduceSeconds : nil,
                                      rankWaitSeconds: collective.isDistributed ? rankWaitSeconds : nil,
-                                     cpuSeconds: trainCPUSeconds)
+                                     cpuSeconds: trainCPUSeconds, phases: phases)
             history.append(record)
             completedEpochs = epoch
             onEvent(.epoch(record))
@@ -259,6 +259,7 @@ public final class Trainer {
                     if let patience = options.patience, epochsWithoutImprovement >= patience { stop = true }
                 }
             }
+            try gatherOptimizerState()
             try onEpochEnd(state(generatorState: []))
             if stop { break }
         }

@@ -26,6 +26,10 @@ final class DistributedTests: XCTestCase {
             if let otherItems { values[1] += otherItems } else { values = values.map { $0 * Double(size) } }
         }
         func allReduceMinMax(_ values: [Double]) throws -> (minimum: [Double], maximum: [Double]) { (values, values) }
+        func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>) throws { try allReduceSum(values) }
+        func allGather(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+        /// The dense step (these tests check its averaging of the whole buffer).
+        var shardsOptimizerStep: Bool { false }
         func abort(code: Int32) -> Never { fatalError("abort \(code)") }
         func finish() {}
     }
@@ -120,6 +124,9 @@ private final class MirrorCollectiveRank: Collective {
     func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {}
     func allReduceSum(_ values: inout [Double]) throws {}
     func allReduceMinMax(_ values: [Double]) throws -> (minimum: [Double], maximum: [Double]) { (values, values) }
+    func reduceScatterSum(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+    func allGather(_ values: UnsafeMutableBufferPointer<Float>) throws {}
+    var shardsOptimizerStep: Bool { false }
     func abort(code: Int32) -> Never { fatalError("abort \(code)") }
     func finish() {}
 }
