@@ -30,6 +30,17 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         self.scalars = Array(UnsafeBufferPointer(start: pointer, count: shape.reduce(1, *)))
     }
 
+    /// A tensor of `shape` whose every scalar `body` writes (no zero fill first: for outputs a
+    /// layer overwrites anyway). `body` must initialize all `count` scalars at the pointer.
+    public init(shape: [Int], writingEveryScalar body: (UnsafeMutablePointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress { body(base) }
+            initialized = count
+        }
+    }
+
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape) }
 
     public var count: Int { scalars.count }

@@ -13,8 +13,13 @@ import RNNCore
 ///     δc' = δc + δh ⊙ o ⊙ (1 − tanh²c)
 ///     δo = δh ⊙ tanh c,  δi = δc' ⊙ g,  δg = δc' ⊙ i,  δf = δc' ⊙ c_{t−1},  ∂L/∂c_{t−1} = δc' ⊙ f
 /// and each gate's pre-activation gradient is its δ times σ' = y(1−y) or tanh' = 1−y².
-/// Cache per row: the activated gates [i | f | g | o] and tanh(c_t), 5H floats.
+/// Cache per row: the activated gates [i | f | g | o] and tanh(c_t), 5H floats (none in inference).
+///
+/// Two implementations of the same equations: 16 lanes (AVX-512, module RNNKernelsAVX512 via
+/// `GateKernels`) when the CPU has it, else the 8-lane passes below.
 struct LSTMCell: RecurrentCell {
+    /// Whether the passes run 16 lanes wide (default: when the CPU has AVX-512).
+    var usesAVX512 = GateKernels.usesAVX512
     var gateCount: Int { 4 }
     var hasCellState: Bool { true }
     var cacheWidth: Int { 5 }
@@ -24,13 +29,18 @@ struct LSTMCell: RecurrentCell {
                  gx: UnsafePointer<Float>, gh: UnsafePointer<Float>, recurrentBias: UnsafePointer<Float>,
                  hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                  hOut: UnsafeMutablePointer<Float>, cOut: UnsafeMutablePointer<Float>,
-                 cache: UnsafeMutablePointer<Float>) {
+                 cache: UnsafeMutablePointer<Float>?) {
+        if usesAVX512 {
+            GateKernels.lstmForward(rows: rows, hiddenSize: H, gx: gx, gh: gh, recurrentBias: recurrentBias,
+                                    cPrev: cPrev, hOut: hOut, cOut: cOut, cache: cache)
+            return
+        }
         for row in 0..<rows {
             let gxRow = gx + row * 4 * H, ghRow = gh + row * 4 * H
-            let gates = cache + row * 5 * H  // [i | f | g | o | tanh c]
+            let gates = cache.map { $0 + row * 5 * H }  // [i | f | g | o | tanh c]
             let cPrevRow = cPrev + row * H, cRow = cOut + row * H, hRow = hOut + row * H
-            /// Units j ..< j + width (width 8, or the remainder).
-            @inline(__always) func units(_ j: Int, _ width: Int) {
+            /// Units j ..< j + width (width 8, or the remainder); the cache only when training.
+            @inline(__always) func units(_ j: Int, _ width: Int, _ gates: UnsafeMutablePointer<Float>?) {
                 @inline(__always) func preActivation(_ gate: Int) -> Float8 {
                     let offset = gate * H + j
                     return loadFloat8(gxRow + offset, count: width) + loadFloat8(ghRow + offset, count: width)
@@ -44,15 +54,22 @@ struct LSTMCell: RecurrentCell {
                 let tanhC = tanh8(c)
                 storeFloat8(c, cRow + j, count: width)
                 storeFloat8(o * tanhC, hRow + j, count: width)
-                storeFloat8(i, gates + j, count: width)
-                storeFloat8(f, gates + H + j, count: width)
-                storeFloat8(g, gates + 2 * H + j, count: width)
-                storeFloat8(o, gates + 3 * H + j, count: width)
-                storeFloat8(tanhC, gates + 4 * H + j, count: width)
+                if let gates {
+                    storeFloat8(i, gates + j, count: width)
+                    storeFloat8(f, gates + H + j, count: width)
+                    storeFloat8(g, gates + 2 * H + j, count: width)
+                    storeFloat8(o, gates + 3 * H + j, count: width)
+                    storeFloat8(tanhC, gates + 4 * H + j, count: width)
+                }
             }
             var j = 0
-            while j + 8 <= H { units(j, 8); j += 8 }
-            if j < H { units(j, H - j) }
+            if let gates {
+                while j + 8 <= H { units(j, 8, gates); j += 8 }
+                if j < H { units(j, H - j, gates) }
+            } else {
+                while j + 8 <= H { units(j, 8, nil); j += 8 }
+                if j < H { units(j, H - j, nil) }
+            }
         }
     }
 
@@ -62,6 +79,11 @@ struct LSTMCell: RecurrentCell {
                   hOut: UnsafePointer<Float>, cache: UnsafePointer<Float>,
                   dGx: UnsafeMutablePointer<Float>, dGh: UnsafeMutablePointer<Float>,
                   dhPrev: UnsafeMutablePointer<Float>, dcPrev: UnsafeMutablePointer<Float>) {
+        if usesAVX512 {
+            GateKernels.lstmBackward(rows: rows, hiddenSize: H, dh: dh, dc: dc, cPrev: cPrev, cache: cache,
+                                     dGates: dGx, dhPrev: dhPrev, dcPrev: dcPrev)
+            return
+        }
         for row in 0..<rows {
             let gates = cache + row * 5 * H
             let dGates = dGx + row * 4 * H

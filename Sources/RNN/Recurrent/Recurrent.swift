@@ -42,8 +42,8 @@ public final class Recurrent {
     public let name: String
     private let store: ParameterStore
     private var runners: [[any DirectionRunning]] = []   // [layer][direction]
-    private var layerInputs: [FloatBuffer] = []          // input of layer l, (T, B, inputSize(l))
-    private var layerOutputs: [FloatBuffer] = []         // merged output of layer l, (T, B, outputSize)
+    private var firstInput = Tensor(shape: [0])          // input of layer 0 (kept, not copied)
+    private var layerInputs: [FloatBuffer] = []          // input of layer l ≥ 1, (T, B, outputSize): layer l − 1's merged output
     private var dropoutMasks: [FloatBuffer] = []          // scale-or-zero masks for layer l's output
     private var droppedLayers: Set<Int> = []
     private var steps = 0, rows = 0
@@ -103,7 +103,6 @@ public final class Recurrent {
             }
             runners.append(directionRunners)
             layerInputs.append(FloatBuffer())
-            layerOutputs.append(FloatBuffer())
             dropoutMasks.append(FloatBuffer())
         }
     }
@@ -133,7 +132,8 @@ public final class Recurrent {
     /// - input: (T, B, inputSize), time-major.
     /// - lengths: valid steps of each sequence (B values in 1…T); nil when all have T.
     /// - initialState: (L·D, B, H) states; nil means zeros (or, when `stateful`, the carried state).
-    /// - training: enables inter-layer dropout, drawn from `generator`.
+    /// - training: enables inter-layer dropout, drawn from `generator`, and keeps the gate caches
+    ///   for backward (without it, a later `backward` recomputes them: inference keeps none).
     public func forward(_ input: Tensor, lengths: [Int]? = nil, initialState: RecurrentState? = nil,
                         training: Bool = false, generator: inout SeededGenerator) throws -> RecurrentOutput {
         let layerName = name.isEmpty ? config.cell.rawValue : String(name.dropLast(name.hasSuffix(".") ? 1 : 0))
@@ -168,37 +168,42 @@ public final class Recurrent {
         self.lengths = lengths.map { $0.map { Int32($0) } } ?? []
         let effectiveLengths = lengths ?? [Int](repeating: T, count: B)
 
-        layerInputs[0].load(config.goBackwards ? reverseSequences(input, lengths: effectiveLengths) : input)
+        firstInput = config.goBackwards ? reverseSequences(input, lengths: effectiveLengths) : input
         let zeroState = zeros.zeroed(B * H)
         droppedLayers = []
         let outputSize = config.outputSize
+        var sequence = Tensor(shape: [0])
         for layer in 0..<L {
-            let directionRunners = runners[layer], input = UnsafePointer(layerInputs[layer].pointer)
+            let directionRunners = runners[layer]
             let initial = (0..<D).map { direction in
                 let slice = (layer * D + direction) * B * H
                 return (hidden: initialStateSlice(state?.hidden, offset: slice, count: B * H, fallback: zeroState, slot: 2 * direction),
                         cell: initialStateSlice(state?.cell, offset: slice, count: B * H, fallback: zeroState, slot: 2 * direction + 1))
             }
             let lengths = self.lengths
-            forEachDirection(D) { direction in
-                directionRunners[direction].forward(input: input, steps: T, rows: B, lengths: lengths,
-                                                    h0: initial[direction].hidden, c0: initial[direction].cell)
+            withLayerInput(layer) { input in
+                forEachDirection(D) { direction in
+                    directionRunners[direction].forward(input: input, steps: T, rows: B, lengths: lengths,
+                                                        h0: initial[direction].hidden, c0: initial[direction].cell,
+                                                        keepsCache: training)
+                }
             }
-            let output = layerOutputs[layer].reserve(T * B * outputSize)
-            mergeDirections(layer: layer, into: output)
+            // The merged output goes straight to where it is read: the next layer's input
+            // (dropout applied in place) or the returned sequence.
             if layer + 1 < L {
                 let next = layerInputs[layer + 1].reserve(T * B * outputSize)
+                mergeDirections(layer: layer, into: next)
                 if training && config.dropout > 0 {
                     let mask = dropoutMasks[layer].reserve(T * B * outputSize)
                     let keep = 1 - config.dropout, scale = 1 / keep
                     for index in 0..<(T * B * outputSize) {
                         mask[index] = generator.nextUnitFloat() < keep ? scale : 0
-                        next[index] = output[index] * mask[index]
+                        next[index] *= mask[index]
                     }
                     droppedLayers.insert(layer)
-                } else {
-                    next.update(from: output, count: T * B * outputSize)
                 }
+            } else {
+                sequence = Tensor(shape: [T, B, outputSize]) { mergeDirections(layer: layer, into: $0) }
             }
         }
 
@@ -222,7 +227,7 @@ public final class Recurrent {
         }
         let finalState = RecurrentState(hidden: hidden, cell: cell)
         if config.stateful { carriedState = finalState }
-        return RecurrentOutput(sequence: layerOutputs[L - 1].tensor([T, B, outputSize]), state: finalState)
+        return RecurrentOutput(sequence: sequence, state: finalState)
     }
 
     /// Backpropagation through time for the last `forward`. Parameter gradients are accumulated
@@ -257,20 +262,22 @@ public final class Recurrent {
         for layer in stride(from: L - 1, through: 0, by: -1) {
             let inputSize = config.layerInputSize(layer)
             let dIn = gradientIn.zeroed(T * B * inputSize)
-            let directionRunners = runners[layer], input = UnsafePointer(layerInputs[layer].pointer)
+            let directionRunners = runners[layer]
             let outputGradients = (0..<D).map { directionOutputGradient(dOut, layer: layer, direction: $0) }
             let cellGradients = (0..<D).map { initialCell == nil ? nil : cellScratch[$0].reserve(B * H) }
-            initialHidden.withUnsafeMutableBufferPointer { dh0 in
-                let dh0 = dh0.baseAddress!
-                withOptionalPointer(finalHidden) { dhN in
-                    withOptionalPointer(finalCell) { dcN in
-                        forEachDirection(D) { direction in
-                            let slot = (layer * D + direction) * B * H
-                            directionRunners[direction].backward(
-                                outputGradient: outputGradients[direction].0, outputStride: outputGradients[direction].1,
-                                finalHiddenGradient: dhN.map { $0 + slot }, finalCellGradient: dcN.map { $0 + slot },
-                                input: input, inputGradient: nil,
-                                initialHiddenGradient: dh0 + slot, initialCellGradient: cellGradients[direction])
+            withLayerInput(layer) { input in
+                initialHidden.withUnsafeMutableBufferPointer { dh0 in
+                    let dh0 = dh0.baseAddress!
+                    withOptionalPointer(finalHidden) { dhN in
+                        withOptionalPointer(finalCell) { dcN in
+                            forEachDirection(D) { direction in
+                                let slot = (layer * D + direction) * B * H
+                                directionRunners[direction].backward(
+                                    outputGradient: outputGradients[direction].0, outputStride: outputGradients[direction].1,
+                                    finalHiddenGradient: dhN.map { $0 + slot }, finalCellGradient: dcN.map { $0 + slot },
+                                    input: input, inputGradient: nil,
+                                    initialHiddenGradient: dh0 + slot, initialCellGradient: cellGradients[direction])
+                            }
                         }
                     }
                 }
@@ -302,6 +309,12 @@ public final class Recurrent {
         return RecurrentGradients(input: inputGradient, initialState: RecurrentState(hidden: initialHidden, cell: initialCell))
     }
 
+    /// Calls `body` with layer `layer`'s input, (T, B, inputSize(layer)) from the last forward.
+    private func withLayerInput<R>(_ layer: Int, _ body: (UnsafePointer<Float>) throws -> R) rethrows -> R {
+        guard layer == 0 else { return try body(UnsafePointer(layerInputs[layer].pointer)) }
+        return try firstInput.withUnsafeBufferPointer { try body($0.baseAddress!) }
+    }
+
     // MARK: Directions
 
     /// Writes layer `layer`'s merged output (T, B, outputSize), zero where a row is past its length.
@@ -309,6 +322,11 @@ public final class Recurrent {
         let T = steps, B = rows, H = config.hiddenSize, D = config.directions
         let width = config.outputSize
         let forward = runners[layer][0]
+        if D == 1 && lengths.isEmpty {
+            // One direction, every row active: the states of steps 0 … T−1 are contiguous.
+            output.update(from: forward.outputState(step: 0), count: T * B * H)
+            return
+        }
         for t in 0..<T {
             let forwardStates = forward.outputState(step: t)
             let backwardStates = D == 2 ? runners[layer][1].outputState(step: t) : forwardStates
@@ -377,7 +395,7 @@ public final class Recurrent {
 /// Type-erased view of a `SequenceRunner`, so a layer can hold runners of any cell.
 protocol DirectionRunning: AnyObject {
     func forward(input: UnsafePointer<Float>, steps: Int, rows: Int, lengths: [Int32],
-                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>)
+                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, keepsCache: Bool)
     func backward(outputGradient: UnsafePointer<Float>?, outputStride: Int,
                   finalHiddenGradient: UnsafePointer<Float>?, finalCellGradient: UnsafePointer<Float>?,
                   input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
@@ -393,6 +411,14 @@ protocol DirectionRunning: AnyObject {
 }
 
 extension SequenceRunner: DirectionRunning {}
+
+extension DirectionRunning {
+    /// A forward that keeps the gate caches for backward.
+    func forward(input: UnsafePointer<Float>, steps: Int, rows: Int, lengths: [Int32],
+                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>) {
+        forward(input: input, steps: steps, rows: rows, lengths: lengths, h0: h0, c0: c0, keepsCache: true)
+    }
+}
 
 private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let tensor else { return body(nil) }

@@ -20,12 +20,13 @@ protocol RecurrentCell: Sendable {
 
     /// Computes h_t (and c_t) for `rows` rows.
     /// - gx, gh: (B, G·H); recurrentBias: (G·H); hPrev, cPrev, hOut, cOut: (B, H);
-    ///   cache: (B, cacheWidth·H). `cPrev`/`cOut` are only read/written by cells with cell state.
+    ///   cache: (B, cacheWidth·H), or nil in inference (nothing kept for backward).
+    ///   `cPrev`/`cOut` are only read/written by cells with cell state.
     func forward(rows: Int, hiddenSize: Int,
                  gx: UnsafePointer<Float>, gh: UnsafePointer<Float>, recurrentBias: UnsafePointer<Float>,
                  hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                  hOut: UnsafeMutablePointer<Float>, cOut: UnsafeMutablePointer<Float>,
-                 cache: UnsafeMutablePointer<Float>)
+                 cache: UnsafeMutablePointer<Float>?)
 
     /// Given dh = ∂L/∂h_t and dc = ∂L/∂c_t, writes the gate pre-activation gradients
     /// dGx = ∂L/∂gx and dGh = ∂L/∂gh (the same pointer unless `separateRecurrentGradient`),

@@ -50,6 +50,8 @@ final class SequenceRunner<Cell: RecurrentCell> {
     /// the vanishing/exploding-gradient diagnostic.
     var recordsStateGradientNorms = false
     private(set) var stateGradientNorms: [Float] = []
+    /// Whether the last forward kept the gate cache (it did unless run for inference).
+    private var hasCache = false
 
     var gateWidth: Int { cell.gateCount * hiddenSize }
 
@@ -88,16 +90,20 @@ final class SequenceRunner<Cell: RecurrentCell> {
     var finalCell: UnsafePointer<Float> { UnsafePointer(cells.pointer + finalSlot * rows * hiddenSize) }
 
     /// Runs the sequence. `input`: (T, B, I) contiguous; `h0`, `c0`: (B, H); `lengths`: B values in 1…T or empty.
+    /// `keepsCache` false (inference): the cells keep no per-step gate cache for backward; a
+    /// `backward` after such a forward first recomputes it (from the kept input and states).
     func forward(input: UnsafePointer<Float>, steps: Int, rows: Int, lengths: [Int32],
-                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>) {
+                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, keepsCache: Bool = true) {
         self.steps = steps
         self.rows = rows
         self.lengths = lengths
+        hasCache = keepsCache
         let H = hiddenSize, G = gateWidth, stateSize = rows * H
         let gx = gatesX.reserve(steps * rows * G)
         let gh = gatesH.reserve(rows * G)
         let cacheStride = rows * cell.cacheWidth * H
-        let cacheBase = cache.reserve(max(steps * cacheStride, 1))
+        let cacheBase: UnsafeMutablePointer<Float>? = keepsCache && cell.cacheWidth > 0
+            ? cache.reserve(steps * cacheStride) : nil
         let stateBase = states.reserve((steps + 1) * stateSize)
         let cellBase = cells.reserve(cell.hasCellState ? (steps + 1) * stateSize : stateSize)
         zeroBias.zeroed(G)
@@ -131,8 +137,13 @@ final class SequenceRunner<Cell: RecurrentCell> {
         let recurrentBias = UnsafePointer(biasHH.map { store.values(of: $0) } ?? zeroBias.pointer)
         let weightHHValues = store.values(of: weightHH)
 
-        (stateBase + initialSlot * stateSize).update(from: h0, count: stateSize)
-        if cell.hasCellState { (cellBase + initialSlot * stateSize).update(from: c0, count: stateSize) }
+        // (A recomputation for backward passes the kept initial state itself.)
+        if h0 != stateBase + initialSlot * stateSize {
+            (stateBase + initialSlot * stateSize).update(from: h0, count: stateSize)
+        }
+        if cell.hasCellState && c0 != cellBase + initialSlot * stateSize {
+            (cellBase + initialSlot * stateSize).update(from: c0, count: stateSize)
+        }
 
         // The step loop: each part of the batch rows runs all its steps on its own thread (a row's
         // state depends only on its own past), so the loop needs no synchronisation per step.
@@ -158,7 +169,7 @@ final class SequenceRunner<Cell: RecurrentCell> {
                 }
                 cell.forward(rows: count, hiddenSize: H, gx: gx + (t * rows + first) * G, gh: ghPart,
                              recurrentBias: recurrentBias, hPrev: hPrev, cPrev: cPrev,
-                             hOut: hOut, cOut: cOut, cache: cacheBase + t * cacheStride + first * cacheRow)
+                             hOut: hOut, cOut: cOut, cache: cacheBase.map { $0 + t * cacheStride + first * cacheRow })
                 if !lengths.isEmpty {
                     for row in 0..<count where t >= Int(lengths[first + row]) {
                         (hOut + row * H).update(from: hPrev + row * H, count: H)
@@ -199,6 +210,14 @@ final class SequenceRunner<Cell: RecurrentCell> {
                   input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
                   initialHiddenGradient: UnsafeMutablePointer<Float>,
                   initialCellGradient: UnsafeMutablePointer<Float>?) {
+        if !hasCache {
+            // The last forward ran for inference: run it again keeping the cache, from the same
+            // input and initial state (kept in slot `initialSlot`); the results are the same.
+            let stateSize = rows * hiddenSize
+            forward(input: input, steps: steps, rows: rows, lengths: lengths,
+                    h0: states.pointer + initialSlot * stateSize,
+                    c0: cell.hasCellState ? cells.pointer + initialSlot * stateSize : states.pointer)
+        }
         let H = hiddenSize, G = gateWidth, stateSize = rows * H
         let separate = cell.separateRecurrentGradient
         let dGxBase = gateGradX.reserve(steps * rows * G)
@@ -337,7 +356,7 @@ final class SequenceRunner<Cell: RecurrentCell> {
 
 /// 0 ..< count in `parts` contiguous ranges of nearly equal size (all but the last a multiple of
 /// `multiple`).
-private func splitRange(_ count: Int, parts: Int, multiple: Int = 1) -> [Range<Int>] {
+func splitRange(_ count: Int, parts: Int, multiple: Int = 1) -> [Range<Int>] {
     let size = ((count + parts - 1) / parts + multiple - 1) / multiple * multiple
     return (0..<parts).compactMap { part in
         let lower = min(part * size, count), upper = min(lower + size, count)
@@ -348,7 +367,7 @@ private func splitRange(_ count: Int, parts: Int, multiple: Int = 1) -> [Range<I
 /// Runs `body(part)` for each part (of the batch rows, time steps or gate rows), at once (one
 /// thread each) when there are several. Safe to share: each part reads shared inputs and weights
 /// and writes only its own rows of the runner's buffers and of the gradients.
-private func forEachPart(_ parts: [Range<Int>], _ body: (Range<Int>) -> Void) {
+func forEachPart(_ parts: [Range<Int>], _ body: (Range<Int>) -> Void) {
     guard parts.count > 1 else {
         for part in parts { body(part) }
         return

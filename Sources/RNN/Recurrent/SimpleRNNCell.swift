@@ -6,8 +6,13 @@ import RNNCore
 ///
 /// with W = `weight_ih`, U = `weight_hh`, b = `bias_ih` + `bias_hh`. Backward, from
 /// δ = ∂L/∂h_t:  ∂L/∂a = δ ⊙ f'(a) (f' read off h_t),  ∂L/∂h_{t−1} = Uᵀ ∂L/∂a (added by the runner).
+///
+/// With tanh on an AVX-512 CPU the passes run 16 lanes wide (module RNNKernelsAVX512 via
+/// `GateKernels`), else 8 lanes (below); same equations.
 struct SimpleRNNCell: RecurrentCell {
     let activation: Activation
+    /// Whether the tanh passes run 16 lanes wide (default: when the CPU has AVX-512).
+    var usesAVX512 = GateKernels.usesAVX512
     var gateCount: Int { 1 }
     var hasCellState: Bool { false }
     var cacheWidth: Int { 0 }
@@ -17,8 +22,12 @@ struct SimpleRNNCell: RecurrentCell {
                  gx: UnsafePointer<Float>, gh: UnsafePointer<Float>, recurrentBias: UnsafePointer<Float>,
                  hPrev: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                  hOut: UnsafeMutablePointer<Float>, cOut: UnsafeMutablePointer<Float>,
-                 cache: UnsafeMutablePointer<Float>) {
+                 cache: UnsafeMutablePointer<Float>?) {
         let activation = self.activation
+        if usesAVX512 && activation == .tanh {
+            GateKernels.tanhRNNForward(rows: rows, hiddenSize: hiddenSize, gx: gx, gh: gh, recurrentBias: recurrentBias, hOut: hOut)
+            return
+        }
         for row in 0..<rows {
             let base = row * hiddenSize
             /// h_t = f(W x_t + b_ih + U h_{t−1} + b_hh) for units j ..< j + width.
@@ -53,6 +62,10 @@ struct SimpleRNNCell: RecurrentCell {
                 dGx[index] = dh[index] * activation.derivative(output: hOut[index])
                 dhPrev[index] = 0
             }
+            return
+        }
+        if usesAVX512 {
+            GateKernels.tanhRNNBackward(count: count, dh: dh, hOut: hOut, dGates: dGx, dhPrev: dhPrev)
             return
         }
         /// The default tanh, eight at a time: ∂L/∂a = δ ⊙ (1 − h_t²).
