@@ -109,17 +109,18 @@ struct Endpoints: Sendable {
         }
         let stop = StopFlag()
         guard body.stream == true else {
-            let result = try await generations.run {
-                try shared.model.generateStreaming(prompt: prompt, options: options, shouldStop: { Date() > deadline }, onToken: { _ in })
+            let result = try await generations.run { [generations] in
+                try shared.model.generateStreaming(prompt: prompt, options: options,
+                                                   shouldStop: generations.steps.betweenTokens { Date() > deadline }, onToken: { _ in })
             }
             return jsonResponse(response(result, stop))
         }
         let (events, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
         continuation.onTermination = { _ in stop.set() }
-        try generations.start {
+        try generations.start { [generations] in
             do {
                 let result = try shared.model.generateStreaming(prompt: prompt, options: options,
-                                                                shouldStop: { stop.isSet || Date() > deadline }) { token in
+                                                                shouldStop: generations.steps.betweenTokens { stop.isSet || Date() > deadline }) { token in
                     continuation.yield(serverSentEvent("token", TokenEvent(token: token.token, text: token.text, id: token.id)))
                 }
                 continuation.yield(serverSentEvent("done", response(result, stop)))

@@ -3,7 +3,8 @@ import Foundation
 /// Runs generations, each on a thread of its own, at most `concurrentGenerations` at once;
 /// at most `generationQueueCapacity` are admitted (running or waiting), more are refused with
 /// 429. Generation is CPU-bound and long (many steps), so it stays off Swift's cooperative
-/// threads, which serve the HTTP connections.
+/// threads, which serve the HTTP connections. Of the running generations, as many as there are
+/// cores compute at once, taking turns token by token (`steps`), new ones first.
 final class GenerationRunner: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`:
@@ -13,6 +14,8 @@ final class GenerationRunner: @unchecked Sendable {
 
     private let concurrency: Int
     private let capacity: Int
+    /// Turns on the cores; each generation's `shouldStop` should come from `steps.betweenTokens`.
+    let steps = StepGate(slots: ProcessInfo.processInfo.activeProcessorCount)
 
     init(limits: ServeLimits) {
         concurrency = max(limits.concurrentGenerations, 1)
@@ -31,7 +34,9 @@ final class GenerationRunner: @unchecked Sendable {
             while running >= concurrency { condition.wait() }
             running += 1
             condition.unlock()
+            steps.enter(firstToken: true)
             work()
+            steps.leave()
             condition.lock()
             running -= 1
             admitted -= 1
