@@ -64,16 +64,12 @@ struct ClassifyTrain: ParsableCommand {
     @Option(help: "Training epochs.") var epochs = 3
     @Option(help: "Stop after this many epochs without a better validation accuracy.") var patience: Int?
     @Option(help: "Fraction of the data held out for validation (stratified).") var validationSplit = 0.1
-    @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
-    @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
-    @Flag(help: "Print the result as one JSON object.") var json = false
-    @OptionGroup var distributedOptions: DistributedOptions
+    @OptionGroup var runOptions: TrainingRunOptions
 
     func run() throws {
-        try distributedOptions.run(threads: threads) { collective in
+        try runOptions.run { collective in
             var options = ClassifierTrainingOptions()
-            options.resume = resume
+            options.resume = runOptions.resume
             options.cell = cell
             options.layers = layers
             options.hiddenSize = hidden
@@ -92,7 +88,7 @@ struct ClassifyTrain: ParsableCommand {
             options.dropout = dropout
             options.batchSize = batchSize
             options.validationSplit = validationSplit
-            options.seed = seed
+            options.seed = runOptions.seed
             options.training.optimizer = optimizer
             options.training.learningRate = lr
             options.training.weightDecay = weightDecay
@@ -106,7 +102,7 @@ struct ClassifyTrain: ParsableCommand {
                                                           log: progress.log, onEvent: progress.handle, writtenBy: swiftRNNVersion,
                                                           collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
-            if json {
+            if runOptions.json {
                 var object: [String: Any] = ["model": out, "seconds": result.seconds, "training_examples": result.trainingExamples,
                                              "validation_examples": result.validationExamples,
                                              "parameters": result.summary.totalParameters]

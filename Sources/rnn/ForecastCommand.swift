@@ -40,16 +40,12 @@ struct ForecastTrain: ParsableCommand {
     @Option(help: "Stop after this many epochs without a lower validation MSE.") var patience = 20
     @Option(help: "Last fraction of the series held out for testing.") var testFraction = 0.2
     @Option(help: "Last fraction of the rest held out for validation.") var validationFraction = 0.2
-    @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
-    @Option(help: "BLAS threads.") var threads = 1
-    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
-    @Flag(help: "Print the result as one JSON object.") var json = false
-    @OptionGroup var distributedOptions: DistributedOptions
+    @OptionGroup var runOptions: TrainingRunOptions
 
     func run() throws {
-        try distributedOptions.run(threads: threads) { collective in
+        try runOptions.run(defaultThreads: 1) { collective in
             var options = ForecasterTrainingOptions()
-            options.resume = resume
+            options.resume = runOptions.resume
             options.column = column
             options.extraColumns = features.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
             options.window = window
@@ -62,7 +58,7 @@ struct ForecastTrain: ParsableCommand {
             options.batchSize = batchSize
             options.testFraction = testFraction
             options.validationFraction = validationFraction
-            options.seed = seed
+            options.seed = runOptions.seed
             options.training.optimizer = optimizer
             options.training.learningRate = lr
             options.training.clipNorm = clipNorm > 0 ? clipNorm : nil
@@ -72,14 +68,14 @@ struct ForecastTrain: ParsableCommand {
             guard horizon >= 1 else { throw RNNError("--horizon must be at least 1, got \(horizon)") }
             guard window >= 1 else { throw RNNError("--window must be at least 1, got \(window)") }
             let table = try TimeSeriesTable.read(csv: data, columns: [column] + options.extraColumns)
-            let progress = ProgressReporter(totalEpochs: epochs, tokenWord: "steps", quiet: json)
+            let progress = ProgressReporter(totalEpochs: epochs, tokenWord: "steps", quiet: runOptions.json)
             InterruptSignal.install()
             let result = try ForecasterTraining.train(table: table, options: options, output: out, log: progress.log,
                                                       onEvent: progress.handle, writtenBy: swiftRNNVersion,
                                                       collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
             let bestEpoch = result.history.min { ($0.validationLoss ?? .infinity) < ($1.validationLoss ?? .infinity) }?.epoch ?? 0
-            if json {
+            if runOptions.json {
                 try printJSON(["model": out, "seconds": result.seconds, "epochs": result.history.count, "best_epoch": bestEpoch,
                                "validation_rmse": result.validationRMSE, "training_windows": result.trainingWindows,
                                "validation_windows": result.validationWindows, "parameters": result.summary.totalParameters])

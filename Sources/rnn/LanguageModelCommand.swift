@@ -62,19 +62,15 @@ struct LanguageModelTrain: ParsableCommand {
     var validationSplit = 0.1
     @Option(help: "Keep the first this many tokens of each document; also the longest prompt (default: 64; masked: the last 400).")
     var maxLength: Int?
-    @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
     @Option(help: "K output heads predicting the next K tokens from each position (embeddings untied).") var predictAhead = 1
     @Option(help: "CSV/TSV column or JSON field whose label conditions each document through the initial state.")
     var conditionColumn: String?
-    @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
-    @Flag(help: "Print the result as one JSON object.") var json = false
-    @OptionGroup var distributedOptions: DistributedOptions
+    @OptionGroup var runOptions: TrainingRunOptions
 
     func run() throws {
-        try distributedOptions.run(threads: threads) { collective in
+        try runOptions.run { collective in
             var options = LanguageModelTrainingOptions()
-            options.resume = resume
+            options.resume = runOptions.resume
             options.predictAhead = predictAhead
             options.conditionColumn = conditionColumn
             options.model = model
@@ -98,7 +94,7 @@ struct LanguageModelTrain: ParsableCommand {
             options.batchSize = batchSize ?? (masked ? 64 : 32)
             options.maxLength = maxLength ?? (masked ? 400 : 64)
             options.validationSplit = validationSplit
-            options.seed = seed
+            options.seed = runOptions.seed
             options.training.epochs = epochs
             options.training.patience = patience > 0 ? patience : nil
             options.training.optimizer = optimizer
@@ -112,7 +108,7 @@ struct LanguageModelTrain: ParsableCommand {
                                                          onEvent: progress.handle, writtenBy: swiftRNNVersion,
                                                          collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
-            if json {
+            if runOptions.json {
                 var object: [String: Any] = ["model": out, "kind": model.rawValue, "seconds": result.seconds,
                                              "training_tokens": result.trainingTokens, "validation_tokens": result.validationTokens,
                                              "vocabulary_size": result.vocabularySize, "epochs_run": result.history.count]

@@ -37,16 +37,12 @@ struct TagTrain: ParsableCommand {
     @Option(help: "Clip gradients to this global norm (0: off).") var clipNorm: Float = 5
     @Option(help: "Stop after this many epochs without a better validation accuracy.") var patience: Int?
     @Option(help: "Fraction of the sentences held out for validation.") var validationSplit = 0.1
-    @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
-    @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
-    @Flag(help: "Print the result as one JSON object.") var json = false
-    @OptionGroup var distributedOptions: DistributedOptions
+    @OptionGroup var runOptions: TrainingRunOptions
 
     func run() throws {
-        try distributedOptions.run(threads: threads) { collective in
+        try runOptions.run { collective in
             var options = TaggerTrainingOptions()
-            options.resume = resume
+            options.resume = runOptions.resume
             options.hiddenSize = hidden
             options.layers = layers
             options.wordEmbeddingDimension = embeddingDim
@@ -57,7 +53,7 @@ struct TagTrain: ParsableCommand {
             options.maxWordCharacters = maxWordChars
             options.batchSize = batchSize
             options.validationSplit = validationSplit
-            options.seed = seed
+            options.seed = runOptions.seed
             options.training.learningRate = lr
             options.training.clipNorm = clipNorm > 0 ? clipNorm : nil
             options.training.epochs = epochs
@@ -68,7 +64,7 @@ struct TagTrain: ParsableCommand {
                                                    onEvent: progress.handle, writtenBy: swiftRNNVersion,
                                                    collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
-            if json {
+            if runOptions.json {
                 var object: [String: Any] = ["model": out, "seconds": result.seconds, "training_sentences": result.trainingSentences,
                                              "validation_sentences": result.validationSentences,
                                              "parameters": result.summary.totalParameters]

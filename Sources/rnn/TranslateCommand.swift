@@ -96,14 +96,10 @@ struct TranslateTrain: ParsableCommand {
     @Option(help: "Fraction of the pairs held out for validation when no --val-source is given.") var validationSplit = 0.03
     @Option(help: "Beam width of the final validation BLEU.") var beam = 5
     @Option(help: "Length normalisation exponent of the final validation BLEU.") var lengthPenalty = 1.0
-    @Option(help: "Random seed: the same seed gives the same model.") var seed: UInt64 = 1
-    @Option(help: "BLAS threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Flag(help: "Continue an interrupted run from OUT/checkpoint (same data and options; --epochs may be larger).") var resume = false
-    @Flag(help: "Print the result as one JSON object.") var json = false
-    @OptionGroup var distributedOptions: DistributedOptions
+    @OptionGroup var runOptions: TrainingRunOptions
 
     func run() throws {
-        try distributedOptions.run(threads: threads) { collective in
+        try runOptions.run { collective in
             var options = TranslationTrainingOptions()
             options.cell = cell
             options.layers = layers
@@ -126,8 +122,8 @@ struct TranslateTrain: ParsableCommand {
             options.validationSource = valSource
             options.validationTarget = valTarget
             options.beam = BeamSearchOptions(beamSize: beam, lengthPenalty: lengthPenalty, batchSize: 64)
-            options.seed = seed
-            options.resume = resume
+            options.seed = runOptions.seed
+            options.resume = runOptions.resume
             options.training.optimizer = optimizer
             options.training.learningRate = lr
             options.training.clipNorm = clipNorm > 0 ? clipNorm : nil
@@ -141,7 +137,7 @@ struct TranslateTrain: ParsableCommand {
                                                        onEvent: progress.handle, writtenBy: swiftRNNVersion,
                                                        collective: collective, stopRequested: { InterruptSignal.isRequested })
             guard collective.isLeader else { return }
-            if json {
+            if runOptions.json {
                 var object: [String: Any] = ["model": out, "seconds": result.seconds, "training_pairs": result.trainingPairs,
                                              "validation_pairs": result.validationPairs, "parameters": result.summary.totalParameters,
                                              "epochs": result.history.count]
