@@ -10,8 +10,8 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Train several configurations on the same split and seed; write a table and curves.",
         discussion: """
-        --task classify: a configuration is CELL[-bi][-POOL], e.g. rnn-last, lstm-mean, gru-bi-mean, lstm-bi-max: the cell \
-        (rnn, lstm, gru), bidirectional or not, and the pooling (last = architecture 1, mean = architecture 2, max). \
+        --task classify: a configuration is CELL[-bi][-POOL], e.g. rnn-last, lstm-mean, gru-bi-mean, lstm-bi-max, gru-bi-mean-max: the cell \
+        (rnn, lstm, gru), bidirectional or not, and the pooling (last = architecture 1, mean = architecture 2, max, mean-max). \
         --task lm: a configuration is a cell (rnn, lstm, gru); the metric is validation perplexity, next to the bigram's. \
         Every other option applies to all of them.
         """
@@ -96,10 +96,16 @@ struct CompareCommand: ParsableCommand {
             throw RNNError("--configs: '\(text)' must start with rnn, lstm or gru")
         }
         var variant = Variant(name: text, cell: cell, bidirectional: false, pooling: .last)
-        for part in parts.dropFirst() {
-            if part == "bi" { variant.bidirectional = true } else if let pooling = PoolingMode(rawValue: part) { variant.pooling = pooling } else {
-                throw RNNError("--configs: unknown part '\(part)' in '\(text)'; use bi, last, mean or max")
+        let rest = parts.dropFirst().filter { part in
+            if part == "bi" { variant.bidirectional = true }
+            return part != "bi"
+        }
+        if !rest.isEmpty {
+            // The pooling may itself hold a dash (mean-max).
+            guard let pooling = PoolingMode(rawValue: rest.joined(separator: "-")) else {
+                throw RNNError("--configs: unknown part '\(rest.joined(separator: "-"))' in '\(text)'; use bi and one of last, mean, max or mean-max")
             }
+            variant.pooling = pooling
         }
         return variant
     }
