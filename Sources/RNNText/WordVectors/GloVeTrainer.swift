@@ -7,7 +7,7 @@ import RNNCore
 ///
 /// with AdaGrad on every parameter (squared-gradient sums start at 1, as in the reference C code),
 /// visiting the non-zero pairs in a seeded random order each epoch. The result is w + w̃ per word,
-/// the paper's choice. The inner loop works on flat buffers and allocates nothing.
+/// the paper's choice. The inner loop works on flat buffers, eight lanes at a time, and allocates nothing.
 public struct GloVeTrainer: Sendable {
     public var dimension: Int
     public var xMax: Float = 100
@@ -62,18 +62,13 @@ public struct GloVeTrainer: Sendable {
                     let row = Int(entries[pair].row), column = Int(entries[pair].column)
                     let w = row * d, c = contextAt + column * d
                     let wSq = wordSquaresAt + row * d, cSq = contextSquaresAt + column * d
-                    var dot: Float = 0
-                    for k in 0..<d { dot += p[w + k] * p[c + k] }
-                    let difference = dot + p[biasAt + row] + p[contextBiasAt + column] - logCounts[pair]
+                    let base = p.baseAddress!
+                    let difference = dotProduct(base + w, base + c, count: d)
+                        + p[biasAt + row] + p[contextBiasAt + column] - logCounts[pair]
                     let scaled = weights[pair] * difference  // f(X_ij) (w·w̃ + b + b̃ − log X_ij)
                     total += Double(0.5 * scaled * difference)
-                    for k in 0..<d {
-                        let gradientWord = scaled * p[c + k], gradientContext = scaled * p[w + k]
-                        p[w + k] -= learningRate * gradientWord / p[wSq + k].squareRoot()
-                        p[c + k] -= learningRate * gradientContext / p[cSq + k].squareRoot()
-                        p[wSq + k] += gradientWord * gradientWord
-                        p[cSq + k] += gradientContext * gradientContext
-                    }
+                    adaGradPairUpdate(word: base + w, context: base + c, wordSquares: base + wSq, contextSquares: base + cSq,
+                                      count: d, scaled: scaled, learningRate: learningRate)
                     p[biasAt + row] -= learningRate * scaled / p[biasSquaresAt + row].squareRoot()
                     p[contextBiasAt + column] -= learningRate * scaled / p[contextBiasSquaresAt + column].squareRoot()
                     p[biasSquaresAt + row] += scaled * scaled
@@ -87,5 +82,50 @@ public struct GloVeTrainer: Sendable {
             vectors[token] = (0..<d).map { state[id * d + $0] + state[contextAt + id * d + $0] }
         }
         return Result(vectors: try WordVectors(dimension: d, vectors: vectors), lossPerEpoch: losses)
+    }
+}
+
+/// Σ_k a_k b_k over `count` floats, eight lanes at a time.
+@inline(__always)
+private func dotProduct(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>.zero
+    var k = 0
+    while k + 8 <= count {
+        let x = UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self)
+        let y = UnsafeRawPointer(b + k).loadUnaligned(as: SIMD8<Float>.self)
+        lanes.addProduct(x, y)
+        k += 8
+    }
+    var sum = lanes.sum()
+    while k < count { sum += a[k] * b[k]; k += 1 }
+    return sum
+}
+
+/// One pair's AdaGrad step on w_i and w̃_j: g_w = s·w̃_j, g_w̃ = s·w_i (both from the old
+/// values), w −= η g / √G, G += g², where s = f(X_ij)(w·w̃ + b + b̃ − log X_ij).
+@inline(__always)
+private func adaGradPairUpdate(word: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
+                               wordSquares: UnsafeMutablePointer<Float>, contextSquares: UnsafeMutablePointer<Float>,
+                               count: Int, scaled: Float, learningRate: Float) {
+    var k = 0
+    while k + 8 <= count {
+        let w = UnsafeRawPointer(word + k).loadUnaligned(as: SIMD8<Float>.self)
+        let c = UnsafeRawPointer(context + k).loadUnaligned(as: SIMD8<Float>.self)
+        let wSquares = UnsafeRawPointer(wordSquares + k).loadUnaligned(as: SIMD8<Float>.self)
+        let cSquares = UnsafeRawPointer(contextSquares + k).loadUnaligned(as: SIMD8<Float>.self)
+        let gradientWord = scaled * c, gradientContext = scaled * w
+        UnsafeMutableRawPointer(word + k).storeBytes(of: w - learningRate * gradientWord / wSquares.squareRoot(), as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(context + k).storeBytes(of: c - learningRate * gradientContext / cSquares.squareRoot(), as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(wordSquares + k).storeBytes(of: wSquares + gradientWord * gradientWord, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(contextSquares + k).storeBytes(of: cSquares + gradientContext * gradientContext, as: SIMD8<Float>.self)
+        k += 8
+    }
+    while k < count {
+        let gradientWord = scaled * context[k], gradientContext = scaled * word[k]
+        word[k] -= learningRate * gradientWord / wordSquares[k].squareRoot()
+        context[k] -= learningRate * gradientContext / contextSquares[k].squareRoot()
+        wordSquares[k] += gradientWord * gradientWord
+        contextSquares[k] += gradientContext * gradientContext
+        k += 1
     }
 }
