@@ -56,14 +56,14 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// Trains with `arguments` once in one process and once on 2 ranks (3 for classify too, so a
-    /// batch of 8 splits unevenly, and 2 with the dense all-reduce step instead of the sharded
-    /// one), and compares every weight.
+    /// batch of 8 splits unevenly, and 2 and 3 with the sharded optimizer step instead of the
+    /// dense all-reduce step), and compares every weight.
     private func assertRanksMatchOneProcess(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let (rnn, mpirun) = try tools()
         let single = directory + "/single-\(arguments[0])"
         let one = try run(rnn, arguments + ["--out", single, "--threads", "1"])
         XCTAssertEqual(one.status, 0, one.stderr, file: file, line: line)
-        let runs: [(ranks: Int, flags: [String])] = arguments[0] == "classify" ? [(2, []), (3, []), (2, ["--dense-gradient-allreduce"])] : [(2, [])]
+        let runs: [(ranks: Int, flags: [String])] = arguments[0] == "classify" ? [(2, []), (3, []), (2, ["--sharded-optimizer"]), (3, ["--sharded-optimizer"])] : [(2, [])]
         for (ranks, flags) in runs {
             let parallel = directory + "/ranks\(ranks)\(flags.joined())-\(arguments[0])"
             let result = try run(mpirun, mpirunFlags + ["-np", "\(ranks)", rnn] + arguments + flags + ["--out", parallel])

@@ -28,8 +28,8 @@ public final class MPICollective: Collective {
     }
 
     /// Loads Open MPI and initializes it. `timeout`: longest wait inside one collective operation.
-    /// `shardsOptimizerStep`: see `Collective` (false: one dense gradient all-reduce per step).
-    public init(timeout: Double = 300, shardsOptimizerStep: Bool = true) throws {
+    /// `shardsOptimizerStep`: see `Collective` (false, the default: one dense gradient all-reduce per step).
+    public init(timeout: Double = 300, shardsOptimizerStep: Bool = false) throws {
         guard Self.launchedByMPI() else {
             throw RNNError("--distributed mpi: this process was not started by an MPI launcher; run it as `mpirun -np N rnn ...`")
         }

@@ -16,7 +16,7 @@ import RNNCore
 /// when shards hold different numbers of rows or of unmasked tokens (padding, the last batch).
 /// Clipping and the optimizer step follow on identical gradients, so the weights stay identical.
 ///
-/// **Sharded step** (ZeRO stage 1; the default with an `Optimizer`, `shardsOptimizerStep`): rank r
+/// **Sharded step** (ZeRO stage 1; `--sharded-optimizer`, `shardsOptimizerStep`, with an `Optimizer`): rank r
 /// owns the contiguous part P_r of the parameter buffer (`shardRange`, N near-equal parts). In
 /// place of the all-reduce and the N-fold repeated update:
 ///
