@@ -33,7 +33,7 @@ import RNNCore
 extension Trainer {
     /// The optimizer when this run shards its step, nil otherwise (one process, dense mode, or an
     /// optimizer that cannot update a part of the buffer).
-    private var shardedOptimizer: (any ShardableOptimizer)? {
+    var shardedOptimizer: (any ShardableOptimizer)? {
         guard collective.isDistributed, collective.shardsOptimizerStep else { return nil }
         return optimizer as? any ShardableOptimizer
     }
@@ -42,6 +42,7 @@ extension Trainer {
     /// batch (sharded step: only this rank's part of them). One process: `local` unchanged.
     func averageOverRanks(_ local: StepResult) throws -> StepResult {
         guard collective.isDistributed else { return local }
+        if let early = overlappedScalars { return try averageOverlapping(local, early: early) }
         let gradients = store.allGradients
         let sharded = shardedOptimizer != nil
         timed(\.update) { scale(gradients, by: Float(local.count)) }
@@ -172,7 +173,7 @@ extension Trainer {
         collective.isDistributed ? CollectiveFailure(error) : error
     }
 
-    private func scale(_ values: UnsafeMutableBufferPointer<Float>, by factor: Float) {
+    func scale(_ values: UnsafeMutableBufferPointer<Float>, by factor: Float) {
         guard factor != 1 else { return }
         for index in values.indices { values[index] *= factor }
     }
