@@ -315,7 +315,7 @@ public enum LanguageModelTraining {
     /// Before a step: the hook that tells the trainer, from the model's backward pass, that the
     /// head's gradients are final, with the number of targets the loss averages over.
     static func announceItems(of targets: [Int], to trainer: Trainer, through model: LanguageModel) {
-        guard trainer.earlyGradientScalars != nil else { return }
+        guard trainer.overlappedScalars != nil else { return }
         let count = targets.reduce(0) { $0 + ($1 != SoftmaxCrossEntropy.defaultIgnoreIndex ? 1 : 0) }
         model.headGradientsFinal = { try trainer.earlyGradientsFinal(localCount: count) }
     }
