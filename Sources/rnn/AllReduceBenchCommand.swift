@@ -7,8 +7,8 @@ import RNNCore
 /// model's gradient buffer, as the trainer makes it once per step. Rank 0 prints one JSON line:
 /// seconds per call and the ring all-reduce "bus bandwidth" 2(N−1)/N · bytes / seconds.
 /// `--sharded`: a reduce-scatter followed by an all-gather instead (the sharded optimizer step's
-/// traffic); `--nonblocking`: `MPI_Iallreduce` and `MPI_Wait`. `--verify`: each rank fills the buffer with values of its own and checks the sums
-/// (one error line when one is wrong).
+/// traffic); `--nonblocking`: `MPI_Iallreduce` and `MPI_Wait`. `--verify`: each rank fills the
+/// buffer with values of its own and checks the sums (one error line when one is wrong).
 struct AllReduceBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-allreduce",

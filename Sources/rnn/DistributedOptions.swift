@@ -49,6 +49,7 @@ struct DistributedOptions: ParsableArguments {
                 BLAS.setThreads(threads)
             }
             do {
+                try (collective as? MPICollective)?.checkSameStepKind()
                 try body(collective)
                 collective.finish()
             } catch let failure as CollectiveFailure {

@@ -150,6 +150,18 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/x/model.safetensors"))
     }
 
+    /// One rank with the sharded step, the other with the dense one: one error, no wait for the timeout.
+    func testRanksWithDifferentStepFlagsStopWithOneError() throws {
+        let (rnn, mpirun) = try tools()
+        let common = ["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+                      "--label-column", "sentiment", "--hidden", "8", "--epochs", "1", "--out", directory + "/x"]
+        let result = try run(mpirun, mpirunFlags + ["-np", "1", rnn] + common + ["--sharded-optimizer", ":", "-np", "1", rnn] + common,
+                             timeout: 60)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("different --sharded-optimizer or --blocking-allreduce"), result.stderr)
+    }
+
     func testDataSetSmallerThanRanksIsOneError() throws {
         let (rnn, mpirun) = try tools()
         let data = directory + "/four.csv"

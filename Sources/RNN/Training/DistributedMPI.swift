@@ -50,6 +50,25 @@ public final class MPICollective: Collective {
         watchdog.start()
     }
 
+    /// Checks that every rank chose the same kind of step (`--sharded-optimizer`,
+    /// `--blocking-allreduce`): otherwise they would make different collective calls and wait
+    /// for each other until the timeout. Every rank throws the same `CollectiveFailure`. Not
+    /// counted in `operations` (a rank failing later while reading its data is still "before
+    /// the first operation").
+    public func checkSameStepKind() throws {
+        guard size > 1 else { return }
+        let kind = Double(shardsOptimizerStep ? 1 : 0) + 2 * Double(overlapsGradientAllReduce ? 1 : 0)
+        var extremes = [kind, -kind]  // max over ranks of both: the largest kind and minus the smallest
+        try extremes.withUnsafeMutableBufferPointer { buffer in
+            try watched("MPI_Allreduce", counted: false) {
+                api.allreduce(MPIFunctions.inPlace, buffer.baseAddress!, 2, api.double, api.opMax, api.commWorld)
+            }
+        }
+        guard extremes[0] == -extremes[1] else {
+            throw CollectiveFailure(RNNError("distributed training: the ranks were started with different --sharded-optimizer or --blocking-allreduce flags; start every rank with the same command line"))
+        }
+    }
+
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
         guard size > 1, let base = values.baseAddress else { return }
         try watched("MPI_Allreduce") {
