@@ -93,7 +93,8 @@ extension LanguageModelTraining {
     /// masking), validated on fixed masks; the best epoch (lowest masked cross-entropy) is kept.
     static func trainMasked(source: TextSource, options: LanguageModelTrainingOptions, output: String,
                             log: (String) -> Void, onEvent: (TrainingEvent) -> Void, writtenBy: String,
-                            start: UInt64, stopRequested: @escaping () -> Bool) throws -> LanguageModelTrainingResult {
+                            start: UInt64, collective: any Collective,
+                            stopRequested: @escaping () -> Bool) throws -> LanguageModelTrainingResult {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         guard options.model == .rnn else { throw RNNError("--objective masked trains a recurrent network; drop --model bigram") }
         guard !options.corpus else { throw RNNError("--objective masked reads documents; drop --corpus") }
@@ -119,6 +120,10 @@ extension LanguageModelTraining {
         let validation = try maskedModelSequences(split.validation.map { documents[$0] }, tokenizer: tokenizer,
                                                   maxLength: options.maxLength, truncation: options.truncation)
         let tokenCount = training.reduce(0) { $0 + $1.count }
+        var fingerprint = Fingerprint()
+        fingerprint.add(String(describing: options))
+        for sequence in training + validation { fingerprint.add(sequence) }
+        try collective.checkStart(fingerprint: fingerprint.value, items: training.count, itemName: "training documents")
         log("read \(documents.count) documents (\(training.count) training, \(validation.count) validation) from \(source.path); "
             + "tokenizer \(options.tokenizer): \(tokenizer.vocabSize) tokens; \(tokenCount) training tokens (\(elapsed().formatted1) s)")
 
@@ -137,23 +142,36 @@ extension LanguageModelTraining {
         let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
                                       output: output, config: config, configFile: "masked-lm.json",
                                       files: ["tokenizer.json": try tokenizer.jsonData()], resume: options.resume,
-                                      collective: SingleProcessCollective(), stopRequested: stopRequested, log: log)
+                                      collective: collective, stopRequested: stopRequested, log: log)
         let trainer = run.trainer
         var validationGenerator = SeededGenerator(seed: options.seed &+ validationMaskSeedOffset)
         let validationBatches = validation.isEmpty ? []
             : try maskedBatches(validation, config: network, batchSize: options.batchSize, shuffle: false, generator: &validationGenerator)
+        // Distributed: the global batches are corrupted alike on every rank, then each takes its
+        // rows (and their targets); validation sums are reduced over ranks.
+        let validationShard = try run.validationShard(validationBatches, rows: \.size) { $0.selecting(rows: $1) }
+            .filter { !$0.positions.isEmpty }
+        let evaluate = { () throws -> MaskedLanguageModelEvaluation in
+            guard collective.isDistributed else { return try evaluateMasked(model, batches: validationBatches) }
+            let local = validationShard.isEmpty ? MaskedLanguageModelEvaluation(crossEntropy: 0, accuracy: 0, tokens: 0)
+                : try evaluateMasked(model, batches: validationShard)
+            return try collective.reduceMasked(local)
+        }
         let history = try run.fit(
             batches: { generator in
                 try maskedBatches(training, config: network, batchSize: options.batchSize, shuffle: true, generator: &generator)
-                    .map(Optional.some)
             },
-            step: { batch, generator in try model.trainStep(batch, generator: &generator) },
+            rows: \.size, select: { $0.selecting(rows: $1) },
+            step: { batch, generator in
+                // A rank's rows may hold no target of the global batch: nothing to learn from them.
+                batch.positions.isEmpty ? .empty : try model.trainStep(batch, generator: &generator)
+            },
             validate: validationBatches.isEmpty ? nil : {
-                let result = try evaluateMasked(model, batches: validationBatches)
+                let result = try evaluate()
                 return ValidationResult(loss: result.crossEntropy, metrics: ["accuracy": result.accuracy])
             },
             monitor: "loss", higherIsBetter: false, onEvent: onEvent)
-        let evaluation = validationBatches.isEmpty ? nil : try evaluateMasked(model, batches: validationBatches)
+        let evaluation = validationBatches.isEmpty ? nil : try evaluate()
 
         var record: [String: String] = [
             "data": source.path, "model": "rnn", "objective": "masked", "tokenizer": options.tokenizer.description,
@@ -172,11 +190,13 @@ extension LanguageModelTraining {
         let file = ModelConfigFile(task: "lm", model: config, training: record, metrics: metrics, writtenBy: writtenBy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try ModelDirectory.save(file, store: model.store, extraFiles: [
-            ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
-            "history.json": try encoder.encode(history),
-            "history.csv": Data(trainer.historyCSV().utf8),
-        ], to: output)
+        if collective.isLeader {
+            try ModelDirectory.save(file, store: model.store, extraFiles: [
+                ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
+                "history.json": try encoder.encode(history),
+                "history.csv": Data(trainer.historyCSV().utf8),
+            ], to: output)
+        }
         var result = LanguageModelTrainingResult(model: .rnn, history: history,
                                                  validation: evaluation.map { LanguageModelEvaluation(crossEntropy: $0.crossEntropy, tokens: $0.tokens) },
                                                  bigramValidation: nil, trainingTokens: tokenCount,

@@ -18,6 +18,8 @@ public struct HeadEvaluation: Sendable, Codable, Equatable {
 struct ConditionedBatch {
     var batch: LanguageModelBatch
     var conditions: [Int]?
+    /// Distributed runs: the whole global batch's valid targets per head (see `multiStepStep`).
+    var headCounts: [Int]? = nil
 }
 
 /// The tokens of a multi-step run and each document's condition (label ids; empty when unconditioned).
@@ -94,11 +96,18 @@ extension LanguageModelTraining {
     /// cross-entropy, so its perplexity compares with the one-head model's.
     static func trainMultiStep(source: TextSource, options: LanguageModelTrainingOptions, output: String,
                                log: (String) -> Void, onEvent: (TrainingEvent) -> Void, writtenBy: String,
-                               start: UInt64, stopRequested: @escaping () -> Bool) throws -> LanguageModelTrainingResult {
+                               start: UInt64, collective: any Collective,
+                               stopRequested: @escaping () -> Bool) throws -> LanguageModelTrainingResult {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         var generator = SeededGenerator(seed: options.seed)
         let prepared = try MultiStepData.prepare(source: source, options: options, generator: &generator)
         let data = prepared.data
+        var fingerprint = Fingerprint()
+        fingerprint.add(String(describing: options))
+        fingerprint.add(data.fingerprint)
+        fingerprint.add(prepared.trainingConditions + prepared.validationConditions)
+        let items = data.distributedItems(batchSize: options.batchSize)
+        try collective.checkStart(fingerprint: fingerprint.value, items: items.count, itemName: items.name)
         let V = data.tokenizer.vocabSize
         log("read \(data.describe) from \(source.path); tokenizer \(options.tokenizer): \(V) tokens; "
             + (prepared.conditionNames.map { "conditions \($0.joined(separator: ", ")); " } ?? "")
@@ -123,31 +132,41 @@ extension LanguageModelTraining {
         let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
                                       output: output, config: config, configFile: "lm.json",
                                       files: ["tokenizer.json": try data.tokenizer.jsonData()], resume: options.resume,
-                                      collective: SingleProcessCollective(), stopRequested: stopRequested, log: log)
+                                      collective: collective, stopRequested: stopRequested, log: log)
         let trainer = run.trainer
         var noShuffle = SeededGenerator(seed: 0)
         let validationBatches = try prepared.batches(validation: true, batchSize: options.batchSize, window: options.bptt,
                                                      generator: &noShuffle)
+        // Distributed: each rank scores its rows of every validation batch; the sums are reduced.
+        let validationShard = try run.validationShard(validationBatches, rows: \.batch.size) { $0.selecting(rows: $1, heads: options.predictAhead) }
+        let evaluate = { () throws -> [HeadEvaluation] in
+            guard collective.isDistributed else { return try evaluateHeads(model, batches: validationBatches) }
+            let local = validationShard.isEmpty
+                ? (1...options.predictAhead).map { HeadEvaluation(head: $0, crossEntropy: 0, accuracy: 0, tokens: 0) }
+                : try evaluateHeads(model, batches: validationShard)
+            return try collective.reduceHeads(local)
+        }
         var heads: [HeadEvaluation] = []
         let history = try run.fit(
             batches: { generator in
                 model.base.recurrent.resetState()
                 return try prepared.batches(validation: false, batchSize: options.batchSize, window: options.bptt, generator: &generator)
-                    .map(Optional.some)
             },
+            rows: \.batch.size, select: { $0.selecting(rows: $1, heads: options.predictAhead) },
             step: { item, generator in
-                try model.trainStep(inputs: item.batch.inputs, targets: item.batch.targets, steps: item.batch.steps,
-                                    batch: item.batch.size, lengths: item.batch.lengths, conditions: item.conditions,
-                                    generator: &generator)
+                guard !collective.isDistributed else { return try multiStepStep(model, item, generator: &generator) }
+                return try model.trainStep(inputs: item.batch.inputs, targets: item.batch.targets, steps: item.batch.steps,
+                                           batch: item.batch.size, lengths: item.batch.lengths, conditions: item.conditions,
+                                           generator: &generator)
             },
             validate: validationBatches.isEmpty ? nil : {
-                let result = try evaluateHeads(model, batches: validationBatches)
+                let result = try evaluate()
                 var metrics = ["perplexity": Metrics.perplexity(crossEntropy: result[0].crossEntropy)]
                 for head in result { metrics["head\(head.head)_accuracy"] = head.accuracy }
                 return ValidationResult(loss: result[0].crossEntropy, metrics: metrics)
             },
             monitor: "loss", higherIsBetter: false, onEvent: onEvent)
-        if !validationBatches.isEmpty { heads = try evaluateHeads(model, batches: validationBatches) }
+        if !validationBatches.isEmpty { heads = try evaluate() }
         let validation = heads.first.map { LanguageModelEvaluation(crossEntropy: $0.crossEntropy, tokens: $0.tokens) }
 
         var record: [String: String] = [
@@ -173,11 +192,13 @@ extension LanguageModelTraining {
         let file = ModelConfigFile(task: "lm", model: config, training: record, metrics: metrics, writtenBy: writtenBy)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try ModelDirectory.save(file, store: model.store, extraFiles: [
-            ModelDirectory.tokenizerFile: try data.tokenizer.jsonData(),
-            "history.json": try encoder.encode(history),
-            "history.csv": Data(trainer.historyCSV().utf8),
-        ], to: output)
+        if collective.isLeader {
+            try ModelDirectory.save(file, store: model.store, extraFiles: [
+                ModelDirectory.tokenizerFile: try data.tokenizer.jsonData(),
+                "history.json": try encoder.encode(history),
+                "history.csv": Data(trainer.historyCSV().utf8),
+            ], to: output)
+        }
         return LanguageModelTrainingResult(model: .rnn, history: history, validation: validation, bigramValidation: bigramValidation,
                                            trainingTokens: data.trainingTokenCount, validationTokens: data.validationTokenCount,
                                            vocabularySize: V, seconds: seconds, summary: model.summary(), heads: heads)

@@ -172,18 +172,12 @@ public enum LanguageModelTraining {
         try options.validate()
         if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
         if options.objective == .masked {
-            if collective.isDistributed {
-                throw RNNError("distributed training does not cover --objective masked yet; train it in one process (--distributed none)")
-            }
             return try trainMasked(source: source, options: options, output: output, log: log, onEvent: onEvent,
-                                   writtenBy: writtenBy, start: start, stopRequested: stopRequested)
+                                   writtenBy: writtenBy, start: start, collective: collective, stopRequested: stopRequested)
         }
         if options.usesMultiStepModel {
-            if collective.isDistributed {
-                throw RNNError("distributed training does not cover conditioned or multi-step language models yet; train them in one process")
-            }
             return try trainMultiStep(source: source, options: options, output: output, log: log, onEvent: onEvent,
-                                      writtenBy: writtenBy, start: start, stopRequested: stopRequested)
+                                      writtenBy: writtenBy, start: start, collective: collective, stopRequested: stopRequested)
         }
         var generator = SeededGenerator(seed: options.seed)
         let data = try LanguageModelData.prepare(source: source, options: options, generator: &generator)
@@ -238,6 +232,10 @@ public enum LanguageModelTraining {
                                           files: ["tokenizer.json": try data.tokenizer.jsonData()], resume: options.resume,
                                           collective: collective, stopRequested: stopRequested, log: log)
             let trainer = run.trainer
+            overlapHeadAllReduce(of: model, in: trainer)
+            if let early = trainer.overlappedScalars {
+                log("distributed: overlapping the output layer's all-reduce (\(early.count) of \(model.store.scalarCount) gradients) with the backward pass")
+            }
             let validationBatches = try data.validationBatches(batchSize: options.batchSize, window: options.bptt)
             // Distributed: each rank scores its rows of every batch; the sums are reduced.
             let validationShard = try run.validationShard(validationBatches, rows: \.size) { $0.selecting(rows: $1) }
@@ -255,8 +253,9 @@ public enum LanguageModelTraining {
                 },
                 rows: \.size, select: { $0.selecting(rows: $1) },
                 step: { batch, generator in
-                    try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
-                                        lengths: batch.lengths, generator: &generator)
+                    announceItems(of: batch.targets, to: trainer, through: model)
+                    return try model.trainStep(inputs: batch.inputs, targets: batch.targets, steps: batch.steps, batch: batch.size,
+                                               lengths: batch.lengths, generator: &generator)
                 },
                 validate: validationBatches.isEmpty ? nil : {
                     let result = try evaluate()
@@ -301,5 +300,23 @@ public enum LanguageModelTraining {
                                            bigramValidation: bigramValidation, trainingTokens: data.trainingTokenCount,
                                            validationTokens: data.validationTokenCount, vocabularySize: V,
                                            seconds: seconds, summary: summary)
+    }
+
+    /// Distributed (dense step): the output layer's gradients are all-reduced while the recurrent
+    /// backward runs (`Trainer+Overlap.swift`): its parameters are the store's last (untied head).
+    static func overlapHeadAllReduce(of model: LanguageModel, in trainer: Trainer) {
+        guard let head = model.head else { return }
+        let parameters = [head.weight] + (head.bias.map { [$0] } ?? [])
+        let lower = parameters.map(\.offset).min()!, upper = parameters.map { $0.offset + $0.count }.max()!
+        guard upper - lower == parameters.reduce(0, { $0 + $1.count }) else { return }  // not contiguous
+        trainer.earlyGradientScalars = lower..<upper
+    }
+
+    /// Before a step: the hook that tells the trainer, from the model's backward pass, that the
+    /// head's gradients are final, with the number of targets the loss averages over.
+    static func announceItems(of targets: [Int], to trainer: Trainer, through model: LanguageModel) {
+        guard trainer.overlappedScalars != nil else { return }
+        let count = targets.reduce(0) { $0 + ($1 != SoftmaxCrossEntropy.defaultIgnoreIndex ? 1 : 0) }
+        model.headGradientsFinal = { try trainer.earlyGradientsFinal(localCount: count) }
     }
 }

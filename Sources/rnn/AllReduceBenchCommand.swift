@@ -7,8 +7,8 @@ import RNNCore
 /// model's gradient buffer, as the trainer makes it once per step. Rank 0 prints one JSON line:
 /// seconds per call and the ring all-reduce "bus bandwidth" 2(N−1)/N · bytes / seconds.
 /// `--sharded`: a reduce-scatter followed by an all-gather instead (the sharded optimizer step's
-/// traffic). `--verify`: each rank fills the buffer with values of its own and checks the sums
-/// (one error line when one is wrong).
+/// traffic); `--nonblocking`: `MPI_Iallreduce` and `MPI_Wait`. `--verify`: each rank fills the
+/// buffer with values of its own and checks the sums (one error line when one is wrong).
 struct AllReduceBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-allreduce",
@@ -19,6 +19,7 @@ struct AllReduceBenchCommand: ParsableCommand {
     @Option(help: "Floats per all-reduce (imdb-lstm's gradient: 2,700,000; jokes-lm's: 3,000,000).") var floats = 2_700_000
     @Option(help: "Timed calls (after 3 untimed ones).") var repeats = 20
     @Flag(help: "Time a reduce-scatter + all-gather pair instead of one all-reduce.") var sharded = false
+    @Flag(help: "Time a non-blocking all-reduce (MPI_Iallreduce, then MPI_Wait) instead of the blocking one.") var nonblocking = false
     @Flag(help: "Check the sums of every call (rank-dependent values) instead of filling with ones.") var verify = false
     @OptionGroup var distributedOptions: DistributedOptions
 
@@ -40,6 +41,8 @@ struct AllReduceBenchCommand: ParsableCommand {
                     if sharded {
                         try collective.reduceScatterSum(values)
                         try collective.allGather(values)
+                    } else if nonblocking {
+                        try collective.wait(try collective.startAllReduceSum(values))
                     } else {
                         try collective.allReduceSum(values)
                     }
@@ -59,7 +62,7 @@ struct AllReduceBenchCommand: ParsableCommand {
             guard collective.isLeader else { return }
             let median = slowest[slowest.count / 2], ranks = Double(collective.size)
             let bytes = Double(floats * MemoryLayout<Float>.size)
-            try printJSON(["ranks": collective.size, "floats": floats, "operation": sharded ? "reduce-scatter+all-gather" : "all-reduce",
+            try printJSON(["ranks": collective.size, "floats": floats, "operation": sharded ? "reduce-scatter+all-gather" : (nonblocking ? "iallreduce+wait" : "all-reduce"),
                            "verified_calls": checked, "bytes": bytes, "median_seconds": median,
                            "min_seconds": slowest.first!, "max_seconds": slowest.last!,
                            "bus_gigabytes_per_second": ranks > 1 ? 2 * (ranks - 1) / ranks * bytes / median / 1e9 : 0])

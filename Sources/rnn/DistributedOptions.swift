@@ -19,15 +19,18 @@ struct DistributedOptions: ParsableArguments {
     var distributed: DistributedMode = .auto
     @Option(help: "Distributed runs: seconds a rank waits inside one all-reduce before it gives up (a rank died or hangs).")
     var collectiveTimeout: Double = 300
-    @Flag(help: ArgumentHelp("Distributed runs: all-reduce the whole gradient and repeat the optimizer step on every rank, instead of sharding the step (for comparison).", visibility: .hidden))
-    var denseGradientAllreduce = false
+    @Flag(help: "Distributed runs: shard the optimizer step over the ranks (reduce-scatter of the gradient, each rank updates its part, all-gather of the weights; ZeRO-1) instead of one all-reduce of the whole gradient and the same step on every rank.")
+    var shardedOptimizer = false
+    @Flag(help: ArgumentHelp("Distributed runs: all-reduce the whole gradient after the backward pass, instead of starting the output layer's part during it (for comparison).", visibility: .hidden))
+    var blockingAllreduce = false
 
     func makeCollective() throws -> any Collective {
         guard collectiveTimeout > 0 else { throw RNNError("--collective-timeout must be positive, got \(collectiveTimeout)") }
         switch distributed {
         case .none: return SingleProcessCollective()
         case .auto where !MPICollective.launchedByMPI(): return SingleProcessCollective()
-        case .auto, .mpi: return try MPICollective(timeout: collectiveTimeout, shardsOptimizerStep: !denseGradientAllreduce)
+        case .auto, .mpi: return try MPICollective(timeout: collectiveTimeout, shardsOptimizerStep: shardedOptimizer,
+                                                 overlapsGradientAllReduce: !blockingAllreduce)
         }
     }
 
@@ -46,6 +49,7 @@ struct DistributedOptions: ParsableArguments {
                 BLAS.setThreads(threads)
             }
             do {
+                try (collective as? MPICollective)?.checkSameStepKind()
                 try body(collective)
                 collective.finish()
             } catch let failure as CollectiveFailure {

@@ -36,6 +36,43 @@ final class DistributedTrainingTests: XCTestCase {
                                         "--hidden", "16", "--dropout", "0", "--epochs", "2", "--batch-size", "4", "--bptt", "8"])
     }
 
+    /// Masked (BERT-style) language model: the global batches are corrupted alike on every rank,
+    /// which then take their rows and those rows' targets.
+    func testMaskedLanguageModelTwoAndThreeRanksMatchOneProcess() throws {
+        try assertRanksMatchOneProcess(["lm", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+                                        "--objective", "masked", "--hidden", "8", "--embedding-dim", "8", "--dropout", "0",
+                                        "--epochs", "2", "--batch-size", "16"], ranks: [2, 3])
+    }
+
+    /// Multi-step (3 heads, whose target counts differ between the ranks' rows) and conditioned
+    /// language models.
+    func testMultiStepAndConditionedLanguageModelsTwoAndThreeRanksMatchOneProcess() throws {
+        try assertRanksMatchOneProcess(["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
+                                        "--predict-ahead", "3", "--dropout", "0", "--epochs", "3", "--batch-size", "4"], ranks: [2, 3])
+        try assertRanksMatchOneProcess(["lm", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+                                        "--condition-column", "sentiment", "--predict-ahead", "2", "--hidden", "8", "--embedding-dim", "8",
+                                        "--dropout", "0", "--epochs", "2", "--batch-size", "16"], ranks: [2])
+    }
+
+    /// The output layer's all-reduce started during the backward pass (MPI_Iallreduce) gives,
+    /// on 2 ranks, bitwise the weights of the blocking all-reduce after the backward pass (the
+    /// same products and the same two-term sums per element); on 3 ranks, those of one process.
+    func testOverlappedAllReduceIsBitwiseTheBlockingOne() throws {
+        let (rnn, mpirun) = try tools()
+        let arguments = ["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
+                         "--embedding-dim", "8", "--no-tie-embeddings", "--dropout", "0", "--epochs", "3", "--batch-size", "4"]
+        var outputs: [String] = []
+        for flags in [[], ["--blocking-allreduce"]] {
+            let out = directory + "/overlap\(flags.joined())"
+            let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + flags + ["--out", out])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stderr.contains("overlapping the output layer's all-reduce"), flags.isEmpty, result.stderr)
+            outputs.append(out)
+        }
+        XCTAssertEqual(try maxDifference(outputs[0] + "/model.safetensors", outputs[1] + "/model.safetensors"), 0)
+        try assertRanksMatchOneProcess(arguments, ranks: [3])
+    }
+
     func testTagAndForecastTwoRanksMatchOneProcess() throws {
         try assertRanksMatchOneProcess(["tag", "train", "--data", fixture("tiny-tagging.conllu"), "--hidden", "16", "--embedding-dim", "16",
                                         "--char-dim", "8", "--char-hidden", "8", "--dropout", "0", "--epochs", "2", "--batch-size", "6"])
@@ -56,14 +93,15 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// Trains with `arguments` once in one process and once on 2 ranks (3 for classify too, so a
-    /// batch of 8 splits unevenly, and 2 with the dense all-reduce step instead of the sharded
-    /// one), and compares every weight.
-    private func assertRanksMatchOneProcess(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    /// batch of 8 splits unevenly, and 2 and 3 with the sharded optimizer step instead of the
+    /// dense all-reduce step), and compares every weight.
+    private func assertRanksMatchOneProcess(_ arguments: [String], ranks: [Int] = [2], file: StaticString = #filePath, line: UInt = #line) throws {
         let (rnn, mpirun) = try tools()
         let single = directory + "/single-\(arguments[0])"
         let one = try run(rnn, arguments + ["--out", single, "--threads", "1"])
         XCTAssertEqual(one.status, 0, one.stderr, file: file, line: line)
-        let runs: [(ranks: Int, flags: [String])] = arguments[0] == "classify" ? [(2, []), (3, []), (2, ["--dense-gradient-allreduce"])] : [(2, [])]
+        let runs: [(ranks: Int, flags: [String])] = arguments[0] == "classify" ? [(2, []), (3, []), (2, ["--sharded-optimizer"]), (3, ["--sharded-optimizer"])]
+            : ranks.map { ($0, []) }
         for (ranks, flags) in runs {
             let parallel = directory + "/ranks\(ranks)\(flags.joined())-\(arguments[0])"
             let result = try run(mpirun, mpirunFlags + ["-np", "\(ranks)", rnn] + arguments + flags + ["--out", parallel])
@@ -78,10 +116,11 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// The sharded step's reduce-scatter and all-gather over an odd-sized buffer on 3 ranks (parts
-    /// of 334, 334 and 333 floats), and the all-reduce, checked element by element.
+    /// of 334, 334 and 333 floats), the all-reduce and the non-blocking all-reduce, checked element
+    /// by element.
     func testReduceScatterAndAllGatherOnAnOddBufferOverThreeRanks() throws {
         let (rnn, mpirun) = try tools()
-        for flags in [["--sharded"], []] {
+        for flags in [["--sharded"], [], ["--nonblocking"]] {
             let result = try run(mpirun, mpirunFlags + ["-np", "3", rnn, "bench-allreduce", "--floats", "1001", "--repeats", "2", "--verify"] + flags)
             XCTAssertEqual(result.status, 0, result.stderr)
             XCTAssertTrue(result.stdout.contains("\"verified_calls\":5"), result.stdout + result.stderr)
@@ -109,6 +148,18 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("different options or data"), result.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/x/model.safetensors"))
+    }
+
+    /// One rank with the sharded step, the other with the dense one: one error, no wait for the timeout.
+    func testRanksWithDifferentStepFlagsStopWithOneError() throws {
+        let (rnn, mpirun) = try tools()
+        let common = ["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+                      "--label-column", "sentiment", "--hidden", "8", "--epochs", "1", "--out", directory + "/x"]
+        let result = try run(mpirun, mpirunFlags + ["-np", "1", rnn] + common + ["--sharded-optimizer", ":", "-np", "1", rnn] + common,
+                             timeout: 60)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("different --sharded-optimizer or --blocking-allreduce"), result.stderr)
     }
 
     func testDataSetSmallerThanRanksIsOneError() throws {

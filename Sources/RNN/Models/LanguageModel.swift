@@ -38,6 +38,9 @@ public final class LanguageModel {
     private let outputDropout: Dropout
     private let hidden = FloatBuffer()
     private var lastShape: (steps: Int, batch: Int) = (0, 0)
+    /// Called by `backward` as soon as the output layer's (`head`'s) gradients are final, before
+    /// the recurrent backward: data-parallel training starts their all-reduce there.
+    public var headGradientsFinal: (() throws -> Void)?
 
     public init(_ config: LanguageModelConfig, generator: inout SeededGenerator) throws {
         guard !config.recurrent.bidirectional else {
@@ -99,6 +102,7 @@ public final class LanguageModel {
         var statesGradient: Tensor
         if let head {
             statesGradient = try head.backward(outputGradient: logitsGradient)
+            try headGradientsFinal?()
         } else {
             let rows = logitsGradient.count / config.vocabularySize, V = config.vocabularySize, E = config.embeddingDimension
             statesGradient = Tensor(shape: Array(logitsGradient.shape.dropLast()) + [E])

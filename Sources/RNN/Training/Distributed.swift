@@ -33,6 +33,20 @@ public protocol Collective: AnyObject {
     /// update of this rank's part, all-gather of the weights) instead of all-reducing the whole
     /// gradient and updating everything on every rank (see `Trainer+Distributed.swift`).
     var shardsOptimizerStep: Bool { get }
+    /// Whether the dense step may start the all-reduce of the gradients a model finishes early in
+    /// its backward pass (the output layer's) before the rest of the backward pass, and complete
+    /// it after (see `Trainer+Overlap.swift`).
+    var overlapsGradientAllReduce: Bool { get }
+    /// Starts summing `values` over all ranks in place, without waiting (`MPI_Iallreduce`): the
+    /// buffer must stay untouched until `wait`. Every rank must start the same reductions in the
+    /// same order, and between the start and the wait make only collective calls that every
+    /// rank makes too.
+    func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> PendingAllReduce
+    /// Lets a started reduction advance (`MPI_Test`; Open MPI moves non-blocking collectives on
+    /// only inside MPI calls).
+    func progress(_ pending: PendingAllReduce) throws
+    /// Waits until a started reduction is complete (under the collective timeout).
+    func wait(_ pending: PendingAllReduce) throws
     /// Ends the whole job at once (after an error on one rank only, when the others may be
     /// waiting inside a collective operation). Never returns.
     func abort(code: Int32) -> Never
@@ -43,6 +57,19 @@ public protocol Collective: AnyObject {
 }
 
 extension Collective {
+    public var overlapsGradientAllReduce: Bool { false }
+
+    /// Without non-blocking operations: the blocking all-reduce at once.
+    public func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> PendingAllReduce {
+        try allReduceSum(values)
+        let pending = PendingAllReduce()
+        pending.isComplete = true
+        return pending
+    }
+
+    public func progress(_ pending: PendingAllReduce) throws {}
+    public func wait(_ pending: PendingAllReduce) throws {}
+
     /// Rank 0 logs, reports progress and writes files.
     public var isLeader: Bool { rank == 0 }
     public var isDistributed: Bool { size > 1 }
@@ -78,6 +105,14 @@ extension Collective {
         try allReduceSum(&values)
         return values
     }
+}
+
+/// A reduction started by `startAllReduceSum` and not yet waited for.
+public final class PendingAllReduce {
+    /// The transport's request handle (`MPI_Request`), nil once complete.
+    var request: UnsafeMutableRawPointer?
+    public internal(set) var isComplete = false
+    public init() {}
 }
 
 /// One process: the collective operations are identities.

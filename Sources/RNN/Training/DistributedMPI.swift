@@ -16,6 +16,7 @@ public final class MPICollective: Collective {
     public let size: Int
     public private(set) var operations = 0
     public let shardsOptimizerStep: Bool
+    public let overlapsGradientAllReduce: Bool
     private let api: MPIFunctions
     private let watchdog: CollectiveWatchdog
     /// Element counts and offsets of every rank's part of the last buffer size sharded (the
@@ -28,8 +29,9 @@ public final class MPICollective: Collective {
     }
 
     /// Loads Open MPI and initializes it. `timeout`: longest wait inside one collective operation.
-    /// `shardsOptimizerStep`: see `Collective` (false: one dense gradient all-reduce per step).
-    public init(timeout: Double = 300, shardsOptimizerStep: Bool = true) throws {
+    /// `shardsOptimizerStep`: see `Collective` (false, the default: one dense gradient all-reduce per step).
+    /// `overlapsGradientAllReduce`: see `Collective` (dense step only).
+    public init(timeout: Double = 300, shardsOptimizerStep: Bool = false, overlapsGradientAllReduce: Bool = true) throws {
         guard Self.launchedByMPI() else {
             throw RNNError("--distributed mpi: this process was not started by an MPI launcher; run it as `mpirun -np N rnn ...`")
         }
@@ -43,8 +45,28 @@ public final class MPICollective: Collective {
         try api.check(api.commSize(api.commWorld, &value), "MPI_Comm_size")
         size = Int(value)
         self.shardsOptimizerStep = shardsOptimizerStep
+        self.overlapsGradientAllReduce = overlapsGradientAllReduce
         watchdog = CollectiveWatchdog(rank: rank, timeout: timeout)
         watchdog.start()
+    }
+
+    /// Checks that every rank chose the same kind of step (`--sharded-optimizer`,
+    /// `--blocking-allreduce`): otherwise they would make different collective calls and wait
+    /// for each other until the timeout. Every rank throws the same `CollectiveFailure`. Not
+    /// counted in `operations` (a rank failing later while reading its data is still "before
+    /// the first operation").
+    public func checkSameStepKind() throws {
+        guard size > 1 else { return }
+        let kind = Double(shardsOptimizerStep ? 1 : 0) + 2 * Double(overlapsGradientAllReduce ? 1 : 0)
+        var extremes = [kind, -kind]  // max over ranks of both: the largest kind and minus the smallest
+        try extremes.withUnsafeMutableBufferPointer { buffer in
+            try watched("MPI_Allreduce", counted: false) {
+                api.allreduce(MPIFunctions.inPlace, buffer.baseAddress!, 2, api.double, api.opMax, api.commWorld)
+            }
+        }
+        guard extremes[0] == -extremes[1] else {
+            throw CollectiveFailure(RNNError("distributed training: the ranks were started with different --sharded-optimizer or --blocking-allreduce flags; start every rank with the same command line"))
+        }
     }
 
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
@@ -52,6 +74,35 @@ public final class MPICollective: Collective {
         try watched("MPI_Allreduce") {
             api.allreduce(MPIFunctions.inPlace, base, Int32(values.count), api.float, api.opSum, api.commWorld)
         }
+    }
+
+    public func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> PendingAllReduce {
+        let pending = PendingAllReduce()
+        guard size > 1, let base = values.baseAddress else { return pending }
+        guard values.count <= Int(Int32.max) else { throw RNNError("distributed training: a buffer of \(values.count) floats is too large for one MPI call") }
+        var request: MPIFunctions.Handle?
+        try watched("MPI_Iallreduce") {
+            api.iallreduce(MPIFunctions.inPlace, base, Int32(values.count), api.float, api.opSum, api.commWorld, &request)
+        }
+        pending.request = request
+        pending.isComplete = request == nil
+        return pending
+    }
+
+    public func progress(_ pending: PendingAllReduce) throws {
+        guard !pending.isComplete else { return }
+        var request = pending.request, flag: Int32 = 0
+        try watched("MPI_Test", counted: false) { api.test(&request, &flag, nil) }
+        pending.request = request
+        if flag != 0 { pending.isComplete = true }
+    }
+
+    public func wait(_ pending: PendingAllReduce) throws {
+        guard !pending.isComplete else { return }
+        var request = pending.request
+        try watched("MPI_Wait", counted: false) { api.wait(&request, nil) }
+        pending.request = nil
+        pending.isComplete = true
     }
 
     public func allReduceSum(_ values: inout [Double]) throws {
@@ -125,8 +176,8 @@ public final class MPICollective: Collective {
     }
 
     /// Runs one collective call under the watchdog and turns a failure into an `RNNError`.
-    private func watched(_ name: String, _ call: () -> Int32) throws {
-        operations += 1
+    private func watched(_ name: String, counted: Bool = true, _ call: () -> Int32) throws {
+        if counted { operations += 1 }
         watchdog.enter()
         let code = call()
         watchdog.leave()
@@ -187,6 +238,10 @@ struct MPIFunctions {
     typealias ReduceScatter = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, UnsafePointer<Int32>, Handle, Handle, Handle) -> Int32
     typealias Allgatherv = @convention(c) (UnsafeRawPointer?, Int32, Handle, UnsafeMutableRawPointer, UnsafePointer<Int32>, UnsafePointer<Int32>,
                                            Handle, Handle) -> Int32
+    typealias Iallreduce = @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer, Int32, Handle, Handle, Handle,
+                                           UnsafeMutablePointer<Handle?>) -> Int32
+    typealias Test = @convention(c) (UnsafeMutablePointer<Handle?>, UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer?) -> Int32
+    typealias Wait = @convention(c) (UnsafeMutablePointer<Handle?>, UnsafeMutableRawPointer?) -> Int32
     typealias Abort = @convention(c) (Handle, Int32) -> Int32
     typealias Finalize = @convention(c) () -> Int32
     typealias ErrorString = @convention(c) (Int32, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
@@ -201,6 +256,10 @@ struct MPIFunctions {
     let allreduce: Allreduce
     let reduceScatter: ReduceScatter
     let allgatherv: Allgatherv
+    let iallreduce: Iallreduce
+    /// `MPI_Test` / `MPI_Wait` (status: `MPI_STATUS_IGNORE`, a null pointer in Open MPI).
+    let test: Test
+    let wait: Wait
     let abort: Abort
     let finalize: Finalize
     let errorStringFunction: ErrorString
@@ -231,6 +290,9 @@ struct MPIFunctions {
             allreduce: try function("MPI_Allreduce", as: Allreduce.self),
             reduceScatter: try function("MPI_Reduce_scatter", as: ReduceScatter.self),
             allgatherv: try function("MPI_Allgatherv", as: Allgatherv.self),
+            iallreduce: try function("MPI_Iallreduce", as: Iallreduce.self),
+            test: try function("MPI_Test", as: Test.self),
+            wait: try function("MPI_Wait", as: Wait.self),
             abort: try function("MPI_Abort", as: Abort.self),
             finalize: try function("MPI_Finalize", as: Finalize.self),
             errorStringFunction: try function("MPI_Error_string", as: ErrorString.self),

@@ -16,7 +16,7 @@ import RNNCore
 /// when shards hold different numbers of rows or of unmasked tokens (padding, the last batch).
 /// Clipping and the optimizer step follow on identical gradients, so the weights stay identical.
 ///
-/// **Sharded step** (ZeRO stage 1; the default with an `Optimizer`, `shardsOptimizerStep`): rank r
+/// **Sharded step** (ZeRO stage 1; `--sharded-optimizer`, `shardsOptimizerStep`, with an `Optimizer`): rank r
 /// owns the contiguous part P_r of the parameter buffer (`shardRange`, N near-equal parts). In
 /// place of the all-reduce and the N-fold repeated update:
 ///
@@ -33,7 +33,7 @@ import RNNCore
 extension Trainer {
     /// The optimizer when this run shards its step, nil otherwise (one process, dense mode, or an
     /// optimizer that cannot update a part of the buffer).
-    private var shardedOptimizer: (any ShardableOptimizer)? {
+    var shardedOptimizer: (any ShardableOptimizer)? {
         guard collective.isDistributed, collective.shardsOptimizerStep else { return nil }
         return optimizer as? any ShardableOptimizer
     }
@@ -42,6 +42,7 @@ extension Trainer {
     /// batch (sharded step: only this rank's part of them). One process: `local` unchanged.
     func averageOverRanks(_ local: StepResult) throws -> StepResult {
         guard collective.isDistributed else { return local }
+        if let early = overlappedScalars { return try averageOverlapping(local, early: early) }
         let gradients = store.allGradients
         let sharded = shardedOptimizer != nil
         timed(\.update) { scale(gradients, by: Float(local.count)) }
@@ -172,7 +173,7 @@ extension Trainer {
         collective.isDistributed ? CollectiveFailure(error) : error
     }
 
-    private func scale(_ values: UnsafeMutableBufferPointer<Float>, by factor: Float) {
+    func scale(_ values: UnsafeMutableBufferPointer<Float>, by factor: Float) {
         guard factor != 1 else { return }
         for index in values.indices { values[index] *= factor }
     }

@@ -154,6 +154,12 @@ public final class Trainer {
     var allReduceSeconds = 0.0, rankWaitSeconds = 0.0
     /// This epoch's step time by phase (see `timed` in Trainer+Distributed.swift).
     var phases = StepPhases()
+    /// The store's scalars whose gradients the task's backward pass finishes early (a model's
+    /// output layer), contiguous; the task calls `earlyGradientsFinal` then (Trainer+Overlap.swift).
+    public var earlyGradientScalars: Range<Int>?
+    /// The all-reduce of `earlyGradientScalars` started in this step's backward pass, and the item
+    /// count it was scaled by.
+    var pendingEarlyReduction: (pending: PendingAllReduce, count: Int)?
     /// Checked after every optimizer step; when true, `fit` stops after that step and throws
     /// `TrainingInterrupted` with the state to checkpoint (see Trainer+Interruption.swift).
     public var stopRequested: () -> Bool = { false }

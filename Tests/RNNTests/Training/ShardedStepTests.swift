@@ -43,20 +43,30 @@ final class ShardedStepTests: XCTestCase {
             }
             return StepResult(loss: 1, count: items.reduce(0, +), tokens: 6)
         }
-        for sharded in [true, false] {
-            let group = ThreadRanks(size: 3, sharded: sharded)
+        var denseValues: [[Float]] = []
+        for (sharded, overlapped) in [(true, false), (false, false), (false, true)] {
+            let group = ThreadRanks(size: 3, sharded: sharded, overlapped: overlapped)
+            // Overlapped: scalars 9..<22 (cutting `w` and `b`) are announced early by ranks 0 and
+            // 1; rank 2 does not call back, so the trainer starts its reduction itself.
             let results = try group.run { collective in
-                try Self.train(rank: collective.rank, options: options, collective: collective) { store, step in
+                try Self.train(rank: collective.rank, options: options, collective: collective,
+                               early: overlapped ? 9..<22 : nil) { store, step in
                     for index in store.allGradients.indices {
                         store.allGradients[index] = Self.gradient(rank: collective.rank, step: step, index: index)
                     }
                     return StepResult(loss: 1, count: items[collective.rank], tokens: 2)
                 }
             }
+            if !sharded && !overlapped { denseValues = results.map(\.values) }
+            if overlapped {
+                // The same products and the same sums per element as the blocking dense step: bitwise equal.
+                XCTAssertEqual(results.map(\.values), denseValues, "overlapped vs blocking dense step")
+                XCTAssertGreaterThan(results[0].operations, 0)
+            }
             for (rank, result) in results.enumerated() {
                 XCTAssertEqual(result.values.count, 25)
                 for (value, expected) in zip(result.values, reference.values) {
-                    XCTAssertEqual(value, expected, accuracy: 1e-5, "sharded \(sharded), rank \(rank): weights")
+                    XCTAssertEqual(value, expected, accuracy: 1e-5, "sharded \(sharded) overlapped \(overlapped), rank \(rank): weights")
                 }
                 XCTAssertEqual(result.state.count, reference.state.count)
                 for (name, values) in result.state {
@@ -85,7 +95,7 @@ final class ShardedStepTests: XCTestCase {
         var initial: [Float], values: [Float], state: [String: [Float]], norms: Double, operations: Int
     }
 
-    private static func train(rank: Int, options: TrainingOptions, collective: any Collective,
+    private static func train(rank: Int, options: TrainingOptions, collective: any Collective, early: Range<Int>? = nil,
                        fill: (ParameterStore, Int) -> StepResult) throws -> Outcome {
         let store = ParameterStore()
         var generator = SeededGenerator(seed: 42)
@@ -96,11 +106,14 @@ final class ShardedStepTests: XCTestCase {
         let initial = store.snapshot()
         let trainer = try Trainer(store: store, options: options)
         trainer.collective = collective
+        trainer.earlyGradientScalars = early
         var step = 0
         var state: [String: [Float]] = [:]
         let history = try trainer.fit(batches: { _ in [0, 1, 2] }, step: { _ in
             step += 1
-            return fill(store, step)
+            let result = fill(store, step)
+            if rank < 2 { try trainer.earlyGradientsFinal(localCount: result.count) }
+            return result
         }, validate: nil, onEpochEnd: { _ in
             state = Dictionary(uniqueKeysWithValues: trainer.optimizer.stateTensors().map { ($0.name, $0.tensor.scalars) })
         })
@@ -116,13 +129,15 @@ final class ShardedStepTests: XCTestCase {
 private final class ThreadRanks: @unchecked Sendable {
     let size: Int
     let sharded: Bool
+    let overlapped: Bool
     private let condition = NSCondition()
     private var deposits: [[Double]]
     private var arrived = 0, generation = 0
 
-    init(size: Int, sharded: Bool) {
+    init(size: Int, sharded: Bool, overlapped: Bool = false) {
         self.size = size
         self.sharded = sharded
+        self.overlapped = overlapped
         deposits = Array(repeating: [], count: size)
     }
 
@@ -182,6 +197,7 @@ private final class ThreadRanks: @unchecked Sendable {
         }
         var size: Int { group.size }
         var shardsOptimizerStep: Bool { group.sharded }
+        var overlapsGradientAllReduce: Bool { group.overlapped }
 
         private func sums(_ values: [Double]) -> [Double] {
             operations += 1
