@@ -191,7 +191,6 @@ public enum ClassificationTraining {
             ? (try? Checkpoint.file(PretrainingDecision.checkpointFile, in: output)).flatMap { try? JSONDecoder().decode(PretrainingDecision.self, from: $0) }
             : nil
         let pretraining = recordedDecision ?? ClassificationPretraining.decide(options, trainingSequences: split.training.map { sequences[$0] })
-        log(pretraining.logLine + (recordedDecision != nil ? " (as recorded in the checkpoint)" : ""))
         let maskToken = ClassificationPretraining.extraTokens(forEpochs: pretraining.epochs, options: options)
         if !options.resume, pretrained == nil, !maskToken.isEmpty, tokenizer.tokenToId("[MASK]") == nil {
             // auto fired: the same tokenizer and ids as --pretrain-epochs N would have made.
@@ -201,6 +200,7 @@ public enum ClassificationTraining {
         }
         let meanLength = Double(sequences.reduce(0) { $0 + $1.count }) / Double(max(sequences.count, 1))
         log("tokenizer \(options.tokenizer): \(tokenizer.vocabSize) tokens; mean length \(String(format: "%.0f", meanLength)) tokens after truncation to \(options.maxLength) (\(elapsed().formatted1) s)")
+        log(pretraining.logLine + (recordedDecision != nil ? " (as recorded in the checkpoint)" : ""))
 
         var recurrent = RecurrentConfig(cell: options.cell, inputSize: options.embeddingDimension, hiddenSize: options.hiddenSize,
                                         layers: options.layers, bidirectional: options.bidirectional,
