@@ -31,7 +31,7 @@ expect_error() {
   local status=0
   "$@" >"$work/out.log" 2>"$work/err.log" || status=$?
   local lines
-  lines=$(grep -v '^\(read \|tokenizer \|epoch \|resuming\)' "$work/err.log" | grep -c . || true)
+  lines=$(grep -v '^\(read \|tokenizer \|pretraining \|epoch \|resuming\)' "$work/err.log" | grep -c . || true)
   if [[ $status != 1 ]]; then fail "$what: exit status $status, expected 1"; fi
   if [[ $lines != 1 ]] || ! grep -qi "^error: .*$pattern" "$work/err.log"; then
     fail "$what: expected one 'error: ...$pattern...' line, got: $(cat "$work/err.log")"
