@@ -119,6 +119,10 @@ enum ClassificationPretraining {
                 return PretrainingDecision(mode: "auto", epochs: 0, meanTokens: meanTokens,
                                            reason: "off: --init-encoder already gives a pretrained encoder")
             }
+            if options.wordVectors != nil {
+                return PretrainingDecision(mode: "auto", epochs: 0, meanTokens: meanTokens,
+                                           reason: "off: --glove already initialises the embedding (pretraining would replace it)")
+            }
             if !options.bidirectional {
                 return PretrainingDecision(mode: "auto", epochs: 0, meanTokens: meanTokens,
                                            reason: "off: the masked objective needs a bidirectional encoder")

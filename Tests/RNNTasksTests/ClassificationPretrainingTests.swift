@@ -131,8 +131,8 @@ final class ClassificationPretrainingTests: XCTestCase {
     }
 
     /// The rule on the mean tokens per training text: 64 and more pretrains one epoch, less does
-    /// not; a fixed number is obeyed whatever the texts; no bidirectional encoder or an
-    /// `--init-encoder`: off.
+    /// not; a fixed number is obeyed whatever the texts; no bidirectional encoder, an
+    /// `--init-encoder` or `--glove` vectors: off.
     func testRuleFiresAtTheThresholdOnly() {
         func sequences(meanTokens: Int) -> [[Int32]] {
             // Two texts of meanTokens - 1 and meanTokens + 1 tokens: the mean is exact.
@@ -155,6 +155,9 @@ final class ClassificationPretrainingTests: XCTestCase {
         options.initEncoder = "some-masked-model"
         XCTAssertEqual(ClassificationPretraining.decide(options, trainingSequences: sequences(meanTokens: 200)).epochs, 0)
         options.initEncoder = nil
+        options.wordVectors = "vectors.txt"
+        XCTAssertTrue(ClassificationPretraining.decide(options, trainingSequences: sequences(meanTokens: 200)).reason.contains("--glove"))
+        options.wordVectors = nil
         options.pretrainEpochs = .epochs(0)
         let forcedOff = ClassificationPretraining.decide(options, trainingSequences: sequences(meanTokens: 200))
         XCTAssertEqual(forcedOff.epochs, 0)
