@@ -29,8 +29,8 @@ public struct ClassifierTrainingOptions: Sendable {
     public var initEncoder: String?
     /// Epochs of masked-token pretraining on the training texts before fine-tuning: `.automatic`
     /// (one epoch when the training texts average at least 64 tokens, else none; see
-    /// `ClassificationPretraining.decide`) or `.epochs(N)` (0: none). Skipped with `initEncoder`
-    /// and on `resume` (the checkpoint holds the pretrained weights).
+    /// `ClassificationPretraining.decide`; off with `initEncoder` or `wordVectors`) or `.epochs(N)`
+    /// (0: none). Skipped with `initEncoder` and on `resume` (the checkpoint holds the pretrained weights).
     public var pretrainEpochs: PretrainingChoice = .automatic
     public var pretrainLearningRate: Float = 3e-3
     /// Continue from `OUT/checkpoint` (written after every epoch) instead of starting afresh; the
