@@ -30,7 +30,7 @@ now_ms() { date +%s%3N; }
 # share of the random kills lands while one is being written.
 data=Tests/RNNTasksTests/Fixtures
 classify=(classify train --data $data/tiny-sentiment.csv --text-column review --label-column sentiment
-          --hidden 8 --embedding-dim 384 --batch-size 16 --threads 1 --seed 7)
+          --hidden 8 --embedding-dim 384 --batch-size 16 --threads 1 --seed 7 --pretrain-epochs 0)
 lm=(lm train --data Sources/rnn/Resources/demo/jokes.csv --text-column Joke --limit 300 --hidden 16 --vocab-size 500 --batch-size 16
     --patience 0 --threads 1 --seed 7)
 tag=(tag train --data $data/tiny-tagging.conllu --hidden 32 --embedding-dim 256 --char-dim 8 --char-hidden 16 --batch-size 16

@@ -27,9 +27,11 @@ public struct ClassifierTrainingOptions: Sendable {
     /// A masked language model directory (`rnn lm train --objective masked`) whose embedding and
     /// recurrent encoder initialise the classifier's; its tokenizer replaces `tokenizer`.
     public var initEncoder: String?
-    /// Epochs of masked-token pretraining on the training texts before fine-tuning (0: none); see
-    /// `ClassificationPretraining`. Skipped with `initEncoder` and on `resume`.
-    public var pretrainEpochs = 0
+    /// Epochs of masked-token pretraining on the training texts before fine-tuning: `.automatic`
+    /// (one epoch when the training texts average at least 64 tokens, else none; see
+    /// `ClassificationPretraining.decide`; off with `initEncoder` or `wordVectors`) or `.epochs(N)`
+    /// (0: none). Skipped with `initEncoder` and on `resume` (the checkpoint holds the pretrained weights).
+    public var pretrainEpochs: PretrainingChoice = .automatic
     public var pretrainLearningRate: Float = 3e-3
     /// Continue from `OUT/checkpoint` (written after every epoch) instead of starting afresh; the
     /// data, seed and options must be those of the interrupted run (`--epochs` may be larger).
@@ -159,7 +161,9 @@ public enum ClassificationTraining {
         guard options.batchSize >= 1 else { throw RNNError("--batch-size must be at least 1") }
         guard options.maxLength >= 1 else { throw RNNError("--max-length must be at least 1") }
         guard options.vocabularySize >= 4 else { throw RNNError("--vocab-size must be at least 4") }
-        guard options.pretrainEpochs >= 0 else { throw RNNError("--pretrain-epochs must be 0 or more, got \(options.pretrainEpochs)") }
+        if let epochs = options.pretrainEpochs.fixedEpochs, epochs < 0 {
+            throw RNNError("--pretrain-epochs must be auto or 0 or more, got \(epochs)")
+        }
         if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
 
         let (texts, labels, classNames) = try source.labelledExamples()
@@ -177,13 +181,26 @@ public enum ClassificationTraining {
             throw RNNError("--init-encoder and --glove both initialise the embedding; use one of them")
         }
         let pretrained = try options.initEncoder.map(TrainedMaskedLanguageModel.load(from:))
-        let tokenizer = options.resume
+        var tokenizer = options.resume
             ? try Tokenizer(contentsOf: Checkpoint.requireDirectory(in: output) + "/tokenizer.json")
             : try pretrained?.tokenizer ?? options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
                                                                minFrequency: options.minFrequency, extraSpecialTokens: ClassificationPretraining.extraTokens(for: options))
-        let sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
+        var sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
+        // A resumed run reports the decision of the run it continues (its checkpoint records it).
+        let recordedDecision = options.resume
+            ? (try? Checkpoint.file(PretrainingDecision.checkpointFile, in: output)).flatMap { try? JSONDecoder().decode(PretrainingDecision.self, from: $0) }
+            : nil
+        let pretraining = recordedDecision ?? ClassificationPretraining.decide(options, trainingSequences: split.training.map { sequences[$0] })
+        let maskToken = ClassificationPretraining.extraTokens(forEpochs: pretraining.epochs, options: options)
+        if !options.resume, pretrained == nil, !maskToken.isEmpty, tokenizer.tokenToId("[MASK]") == nil {
+            // auto fired: the same tokenizer and ids as --pretrain-epochs N would have made.
+            tokenizer = try options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
+                                                   minFrequency: options.minFrequency, extraSpecialTokens: maskToken)
+            sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
+        }
         let meanLength = Double(sequences.reduce(0) { $0 + $1.count }) / Double(max(sequences.count, 1))
         log("tokenizer \(options.tokenizer): \(tokenizer.vocabSize) tokens; mean length \(String(format: "%.0f", meanLength)) tokens after truncation to \(options.maxLength) (\(elapsed().formatted1) s)")
+        log(pretraining.logLine + (recordedDecision != nil ? " (as recorded in the checkpoint)" : ""))
 
         var recurrent = RecurrentConfig(cell: options.cell, inputSize: options.embeddingDimension, hiddenSize: options.hiddenSize,
                                         layers: options.layers, bidirectional: options.bidirectional,
@@ -201,9 +218,9 @@ public enum ClassificationTraining {
             let copied = try initializeEncoder(of: model, from: pretrained.model, path: options.initEncoder!)
             log("encoder \(options.initEncoder!): embedding and \(copied - 1) recurrent tensors copied; its tokenizer (\(tokenizer.vocabSize) tokens) is used")
         }
-        if options.pretrainEpochs > 0, pretrained == nil, !options.resume {
+        if pretraining.epochs > 0, pretrained == nil, !options.resume {
             _ = try ClassificationPretraining.pretrain(model, sequences: split.training.map { sequences[$0] }, tokenizer: tokenizer,
-                                                       settings: .init(epochs: options.pretrainEpochs, learningRate: options.pretrainLearningRate),
+                                                       settings: .init(epochs: pretraining.epochs, learningRate: options.pretrainLearningRate),
                                                        options: options, generator: &generator, log: log)
         }
         model.embedding.isFrozen = options.freezeEmbeddings
@@ -220,7 +237,8 @@ public enum ClassificationTraining {
         let validationBatches = try batchesOf(split.validation, false, &generator)
         let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
                                       output: output, config: config, configFile: "classifier.json",
-                                      files: ["tokenizer.json": try tokenizer.jsonData()], resume: options.resume,
+                                      files: ["tokenizer.json": try tokenizer.jsonData(),
+                                              PretrainingDecision.checkpointFile: try JSONEncoder().encode(pretraining)], resume: options.resume,
                                       collective: collective, stopRequested: stopRequested, log: log)
         let trainer = run.trainer
         let selectRows = { (item: (batch: TokenBatch, labels: [Int]), rows: [Int]) throws -> (batch: TokenBatch, labels: [Int]) in
@@ -257,7 +275,8 @@ public enum ClassificationTraining {
             "validation_split": "\(options.validationSplit)", "seed": "\(options.seed)",
             "clip_norm": options.training.clipNorm.map { "\($0)" } ?? "none",
             "training_examples": "\(split.training.count)", "validation_examples": "\(split.validation.count)",
-            "best_epoch": trainer.best.map { "\($0.epoch)" } ?? "last", "pretrain_epochs": "\(options.pretrainEpochs)",
+            "best_epoch": trainer.best.map { "\($0.epoch)" } ?? "last", "pretrain_epochs": "\(pretraining.epochs)",
+            "pretraining": pretraining.mode + ": " + pretraining.reason,
         ].merging(options.initEncoder.map { ["init_encoder": $0] } ?? [:]) { $1 }
         var metrics = report.map { $0.metrics.mapKeys { "validation_" + $0 } } ?? [:]
         metrics["training_seconds"] = seconds

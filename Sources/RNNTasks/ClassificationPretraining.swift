@@ -14,6 +14,16 @@ import RNNText
 /// texts, its `embedding.*` and `rnn.*` tensors are copied into the classifier (as
 /// `--init-encoder` does from a separate masked model) and its output layer is dropped.
 enum ClassificationPretraining {
+    /// `--pretrain-epochs auto`: pretrain for this many epochs when the rule fires.
+    static let automaticEpochs = 1
+    /// `--pretrain-epochs auto` fires when the training texts average at least this many tokens
+    /// after tokenization and truncation. Measured (README, "Masked pretraining ... on IMDB"): on
+    /// IMDB reviews (mean 236 word tokens) one masked epoch lifted validation accuracy from 0.8875
+    /// to 0.904 (means of 4 seeds); on single sentences (the short-text proxies, mean 23.0 and
+    /// 25.3 tokens) it gave 0.756 and 0.704 against 0.756 and 0.725 without. 64 sits 2.5× above
+    /// the sentences and 3.7× below the reviews.
+    static let automaticMinimumMeanTokens = 64.0
+
     /// Settings of the masked stage (the rest comes from the classifier's options).
     struct Settings: Sendable {
         var epochs: Int
@@ -25,8 +35,14 @@ enum ClassificationPretraining {
 
     /// Special tokens the classifier's tokenizer needs for pretraining: `[MASK]`, unless the
     /// tokenizer brings its own (WordPiece, a tokenizer file) or there is no pretraining.
+    /// `auto` asks for none up front: its tokenizer is first trained as without pretraining, and
+    /// only when the rule fires is it trained again with `[MASK]` (in `ClassificationTraining.train`).
     static func extraTokens(for options: ClassifierTrainingOptions) -> [String] {
-        if options.pretrainEpochs == 0 || options.initEncoder != nil { return [] }
+        extraTokens(forEpochs: options.pretrainEpochs.fixedEpochs ?? 0, options: options)
+    }
+
+    static func extraTokens(forEpochs epochs: Int, options: ClassifierTrainingOptions) -> [String] {
+        if epochs == 0 || options.initEncoder != nil { return [] }
         switch options.tokenizer {
         case .wordPiece, .file: return []
         case .word, .character, .bytePairEncoding: return ["[MASK]"]
@@ -84,4 +100,92 @@ enum ClassificationPretraining {
         _ = try ClassificationTraining.initializeEncoder(of: classifier, from: model, path: "the pretraining stage")
         return history
     }
+
+    /// Whether to pretrain and for how many epochs: the fixed number, or the rule of
+    /// `--pretrain-epochs auto` on the training texts' token statistics. `trainingSequences` are
+    /// the training split's token ids after truncation (validation texts are not looked at).
+    static func decide(_ options: ClassifierTrainingOptions, trainingSequences: [[Int32]]) -> PretrainingDecision {
+        let tokens = trainingSequences.reduce(0) { $0 + $1.count }
+        let meanTokens = Double(tokens) / Double(max(trainingSequences.count, 1))
+        let statistic = String(format: "the %d training texts average %.1f tokens after truncation to %d",
+                               trainingSequences.count, meanTokens, options.maxLength)
+        switch options.pretrainEpochs {
+        case .epochs(let epochs):
+            let reason = epochs == 0 ? "off: --pretrain-epochs 0" : "\(epochs) epoch(s): --pretrain-epochs \(epochs)"
+            return PretrainingDecision(mode: "fixed", epochs: epochs, meanTokens: meanTokens, reason: reason + " (\(statistic))")
+        case .automatic:
+            let threshold = String(format: "%.0f", automaticMinimumMeanTokens)
+            if options.initEncoder != nil {
+                return PretrainingDecision(mode: "auto", epochs: 0, meanTokens: meanTokens,
+                                           reason: "off: --init-encoder already gives a pretrained encoder")
+            }
+            if options.wordVectors != nil {
+                return PretrainingDecision(mode: "auto", epochs: 0, meanTokens: meanTokens,
+                                           reason: "off: --glove already initialises the embedding (pretraining would replace it)")
+            }
+            if !options.bidirectional {
+                return PretrainingDecision(mode: "auto", epochs: 0, meanTokens: meanTokens,
+                                           reason: "off: the masked objective needs a bidirectional encoder")
+            }
+            if meanTokens >= automaticMinimumMeanTokens {
+                return PretrainingDecision(mode: "auto", epochs: automaticEpochs, meanTokens: meanTokens,
+                                           reason: "\(automaticEpochs) epoch(s): \(statistic), at least \(threshold): "
+                                               + "long enough for masked pretraining to pay (--pretrain-epochs 0 turns it off)")
+            }
+            return PretrainingDecision(mode: "auto", epochs: 0, meanTokens: meanTokens,
+                                       reason: "off: \(statistic), fewer than \(threshold): on short texts masked pretraining "
+                                           + "did not pay (--pretrain-epochs 1 forces it)")
+        }
+    }
+}
+
+/// `--pretrain-epochs auto|N`: masked-token pretraining decided by a rule, or a fixed number of epochs.
+public enum PretrainingChoice: Sendable, Equatable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    /// Pretrain for `ClassificationPretraining.automaticEpochs` epoch(s) when the training texts
+    /// average at least `ClassificationPretraining.automaticMinimumMeanTokens` tokens, else not.
+    case automatic
+    /// Exactly this many epochs (0: none).
+    case epochs(Int)
+
+    public init(integerLiteral value: Int) { self = .epochs(value) }
+
+    /// `auto` or a whole number; anything else is a one-line error.
+    public init(_ text: String) throws {
+        if text.lowercased() == "auto" {
+            self = .automatic
+        } else if let epochs = Int(text), epochs >= 0 {
+            self = .epochs(epochs)
+        } else {
+            throw RNNError("--pretrain-epochs must be auto or a whole number 0 or more, got '\(text)'")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .automatic: "auto"
+        case .epochs(let epochs): "\(epochs)"
+        }
+    }
+
+    /// The number given, or nil for `auto`.
+    public var fixedEpochs: Int? {
+        if case .epochs(let epochs) = self { return epochs }
+        return nil
+    }
+}
+
+/// What `classify train` decided about pretraining and why; printed, saved in `config.json`
+/// (`training.pretrain_epochs`, `training.pretraining`) and in the checkpoint, so that `--resume`
+/// reports the decision of the run it continues rather than deciding again.
+struct PretrainingDecision: Codable, Equatable, Sendable {
+    /// `auto` (the rule decided) or `fixed` (`--pretrain-epochs N`).
+    var mode: String
+    var epochs: Int
+    /// Mean tokens per training text after truncation, the rule's statistic.
+    var meanTokens: Double
+    var reason: String
+
+    static let checkpointFile = "pretraining.json"
+
+    var logLine: String { "pretraining (\(mode == "auto" ? "--pretrain-epochs auto" : "--pretrain-epochs \(epochs)")): \(reason)" }
 }

@@ -47,8 +47,8 @@ struct ClassifyTrain: ParsableCommand {
     @Flag(help: "Keep the embedding fixed.") var freezeEmbeddings = false
     @Option(help: "Masked language model directory (rnn lm train --objective masked) whose embedding and encoder start the classifier; its tokenizer is used.")
     var initEncoder: String?
-    @Option(help: "Epochs of masked-token pretraining of the embedding and encoder on the training texts (labels unused) before training the classifier; 0: none.")
-    var pretrainEpochs = 0
+    @Option(help: "Epochs of masked-token pretraining of the embedding and encoder on the training texts (labels unused) before training the classifier; 0: none; auto: 1 when the training texts average at least 64 tokens, else none.")
+    var pretrainEpochs = "auto"
     @Option(help: "Learning rate of the pretraining stage.") var pretrainLr: Float = 3e-3
     @Option(help: "word, char, wordpiece, bpe, or a tokenizer.json file.") var tokenizer = "word"
     @Option(help: "Largest vocabulary to train.") var vocabSize = 20_000
@@ -79,7 +79,7 @@ struct ClassifyTrain: ParsableCommand {
             options.wordVectors = glove
             options.freezeEmbeddings = freezeEmbeddings
             options.initEncoder = initEncoder
-            options.pretrainEpochs = pretrainEpochs
+            options.pretrainEpochs = try PretrainingChoice(pretrainEpochs)
             options.pretrainLearningRate = pretrainLr
             options.tokenizer = try TokenizerChoice(tokenizer)
             options.vocabularySize = vocabSize

@@ -140,6 +140,7 @@ struct CompareCommand: ParsableCommand {
                 options.validationSplit = validationSplit
                 options.seed = seed
                 options.training.epochs = epochs
+                options.pretrainEpochs = 0  // the default `auto` would pretrain on reviews; kept fast and comparable
                 options.training.learningRate = lr
                 let progress = ProgressReporter(totalEpochs: epochs)
                 progress.log("== \(variant.name)")

@@ -42,6 +42,7 @@ struct DemoCommand: ParsableCommand {
             options.validationSplit = 0.2
             options.seed = seed
             options.training.epochs = 6
+            options.pretrainEpochs = 0  // the default `auto` would pretrain on reviews; kept fast and comparable
             options.training.learningRate = 3e-3
             let progress = ProgressReporter(totalEpochs: options.training.epochs)
             let classifierPath = folder + "/sentiment"

@@ -24,7 +24,7 @@ final class DistributedTrainingTests: XCTestCase {
     // MARK: Same weights as one process
 
     func testClassifyTwoRanksMatchOneProcess() throws {
-        try assertRanksMatchOneProcess(["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+        try assertRanksMatchOneProcess(["classify", "train", "--pretrain-epochs", "0", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
                                         "--label-column", "sentiment", "--hidden", "16", "--embedding-dim", "8", "--dropout", "0",
                                         "--epochs", "2", "--batch-size", "8"])
     }
@@ -131,7 +131,7 @@ final class DistributedTrainingTests: XCTestCase {
 
     func testDistributedMPIWithoutLauncherIsOneError() throws {
         let rnn = try rnnExecutable()
-        let result = try run(rnn, ["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--out", directory + "/x",
+        let result = try run(rnn, ["classify", "train", "--pretrain-epochs", "0", "--data", fixture("tiny-sentiment.csv"), "--out", directory + "/x",
                                    "--distributed", "mpi"], environment: ["OMPI_COMM_WORLD_SIZE": nil, "PMIX_RANK": nil])
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
@@ -140,7 +140,7 @@ final class DistributedTrainingTests: XCTestCase {
 
     func testRanksWithDifferentOptionsStopWithOneError() throws {
         let (rnn, mpirun) = try tools()
-        let common = ["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+        let common = ["classify", "train", "--pretrain-epochs", "0", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
                       "--label-column", "sentiment", "--hidden", "8", "--epochs", "1", "--out", directory + "/x"]
         // Open MPI's MPMD form: rank 0 and rank 1 get different seeds.
         let result = try run(mpirun, mpirunFlags + ["-np", "1", rnn] + common + ["--seed", "1", ":", "-np", "1", rnn] + common + ["--seed", "2"])
@@ -166,7 +166,7 @@ final class DistributedTrainingTests: XCTestCase {
         let (rnn, mpirun) = try tools()
         let data = directory + "/four.csv"
         try "text,label\ngood film,pos\ngreat film,pos\nbad film,neg\nawful film,neg\n".write(toFile: data, atomically: true, encoding: .utf8)
-        let result = try run(mpirun, mpirunFlags + ["-np", "3", rnn, "classify", "train", "--data", data, "--validation-split", "0.5",
+        let result = try run(mpirun, mpirunFlags + ["-np", "3", rnn, "classify", "train", "--pretrain-epochs", "0", "--data", data, "--validation-split", "0.5",
                                                     "--out", directory + "/x"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
@@ -175,7 +175,7 @@ final class DistributedTrainingTests: XCTestCase {
 
     func testUnreadableDataOnEveryRankIsOneError() throws {
         let (rnn, mpirun) = try tools()
-        let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--data", directory + "/missing.csv",
+        let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--pretrain-epochs", "0", "--data", directory + "/missing.csv",
                                                     "--out", directory + "/x"])
         XCTAssertNotEqual(result.status, 0)
         XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
@@ -185,7 +185,7 @@ final class DistributedTrainingTests: XCTestCase {
     /// rank 0 says so once, and no rank aborts the others.
     func testNonFiniteLossStopsEveryRankWithOneError() throws {
         let (rnn, mpirun) = try tools()
-        let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--data", fixture("tiny-sentiment.csv"),
+        let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--pretrain-epochs", "0", "--data", fixture("tiny-sentiment.csv"),
                                                     "--text-column", "review", "--label-column", "sentiment", "--hidden", "8",
                                                     "--optimizer", "sgd", "--lr", "1e30", "--clip-norm", "0", "--out", directory + "/x"])
         XCTAssertNotEqual(result.status, 0)
@@ -201,7 +201,7 @@ final class DistributedTrainingTests: XCTestCase {
     func testDeadRankStopsTheJobAndTrainingResumesOnOtherRankCount() throws {
         let (rnn, mpirun) = try tools()
         let data = try writeSyntheticReviews(count: 500)
-        let arguments = ["classify", "train", "--data", data, "--hidden", "16", "--embedding-dim", "8", "--dropout", "0",
+        let arguments = ["classify", "train", "--pretrain-epochs", "0", "--data", data, "--hidden", "16", "--embedding-dim", "8", "--dropout", "0",
                          "--epochs", "3", "--batch-size", "16"]
         let interrupted = directory + "/interrupted"
         let process = try start(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + ["--out", interrupted])
@@ -235,7 +235,7 @@ final class DistributedTrainingTests: XCTestCase {
     func testHungRankEndsTheJobAfterTheTimeout() throws {
         let (rnn, mpirun) = try tools()
         let data = try writeSyntheticReviews(count: 1200)
-        let process = try start(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--data", data, "--hidden", "32",
+        let process = try start(mpirun, mpirunFlags + ["-np", "2", rnn, "classify", "train", "--pretrain-epochs", "0", "--data", data, "--hidden", "32",
                                                        "--epochs", "50", "--collective-timeout", "3", "--out", directory + "/hung"])
         let deadline = Date().addingTimeInterval(120)
         var ranks: [pid_t] = []
