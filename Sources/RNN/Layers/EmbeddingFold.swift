@@ -36,7 +36,7 @@ public final class EmbeddingFold {
     public let recurrent: Recurrent
     private let store: ParameterStore
     private let projections: [(weight: Parameter, bias: Parameter?)]   // layer 0, per direction
-    private let tables: [FloatBuffer]
+    private let tables: [LookupTableBuffer]
     private var tableVersion: Int?
     private var countedVersion = -1, tokensAtVersion = 0
 
@@ -53,7 +53,7 @@ public final class EmbeddingFold {
             }
             return (weight, store.parameter(named: recurrent.name + "bias_ih" + suffix))
         }
-        tables = projections.map { _ in FloatBuffer() }
+        tables = projections.map { _ in LookupTableBuffer() }
     }
 
     /// Bytes held by the tables (0 until built).
