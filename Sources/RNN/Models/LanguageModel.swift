@@ -27,6 +27,9 @@ public struct LanguageModelConfig: Codable, Sendable, Equatable {
 ///
 /// With `tieEmbeddings` the output weight is the embedding matrix (Press & Wolf 2017) and only the
 /// output bias is separate. Parameter names: `embedding.weight`, `rnn.*`, `fc.weight`, `fc.bias`.
+///
+/// In inference the embedding and the recurrent layer's first input projection run folded into
+/// one lookup table when it pays (`embeddingFold`; same outputs up to rounding).
 public final class LanguageModel {
     public let config: LanguageModelConfig
     public let store: ParameterStore

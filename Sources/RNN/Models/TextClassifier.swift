@@ -37,6 +37,9 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
 ///       → dropout → dense (B, K)
 ///
 /// Parameter names follow a PyTorch module with attributes `embedding`, `rnn`, `fc`.
+///
+/// In inference the embedding and the recurrent layer's first input projection run folded into
+/// one lookup table when it pays (`embeddingFold`; same outputs up to rounding).
 public final class TextClassifier {
     public let config: ClassifierConfig
     public let store: ParameterStore
