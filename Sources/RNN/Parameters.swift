@@ -1,4 +1,5 @@
 import RNNCore
+import Synchronization
 
 /// A handle to one named parameter inside a `ParameterStore`: its PyTorch name
 /// (e.g. `rnn.weight_ih_l0_reverse`), its shape, and where it lives in the store's buffers.
@@ -19,6 +20,12 @@ public struct Parameter: Sendable, Hashable {
 /// pointers at call time and never keep them. Backward *adds* into gradients; `zeroGradients()`
 /// is the explicit reset. Frozen parameters keep a gradient slot but layers skip filling it and
 /// optimizers skip updating it.
+///
+/// `valuesVersion` changes whenever the values may have changed: every call that hands out a
+/// writable pointer to them (`values(of:)`, `allValues` — so every optimizer step), `add`,
+/// `setValues`, `load` and `restore`. Readers that must not count as writers (forward passes)
+/// use `readOnlyValues(of:)`. Caches derived from the weights (the folded embedding tables of
+/// `EmbeddingFold`) are keyed by it.
 public final class ParameterStore: @unchecked Sendable {
     public private(set) var parameters: [Parameter] = []
     private var frozenNames: Set<String> = []
@@ -27,6 +34,18 @@ public final class ParameterStore: @unchecked Sendable {
     private var gradientBuffer = FloatBuffer()
     /// Total number of scalars.
     public private(set) var scalarCount = 0
+    private let versionCounter = Atomic<Int>(0)
+    private let loadedVersion = Atomic<Int>(-1)
+
+    /// Changes whenever the values may have changed (see the type's documentation).
+    public var valuesVersion: Int { versionCounter.load(ordering: .acquiring) }
+
+    /// Marks the values as (possibly) changed.
+    public func markValuesChanged() { versionCounter.wrappingAdd(1, ordering: .acquiringAndReleasing) }
+
+    /// Whether the values are still exactly those last read by `load(from:)` (a model loaded for
+    /// evaluation or serving, not changed since): derived inference caches pay from the first call.
+    public var holdsLoadedValues: Bool { loadedVersion.load(ordering: .acquiring) == valuesVersion }
 
     public init() {}
 
@@ -52,20 +71,30 @@ public final class ParameterStore: @unchecked Sendable {
         index[name] = parameters.count
         parameters.append(parameter)
         scalarCount = newCount
+        markValuesChanged()
         return parameter
     }
 
+    /// A writable pointer to one parameter's values; counts as a change (`valuesVersion`).
     public func values(of parameter: Parameter) -> UnsafeMutablePointer<Float> {
-        valueBuffer.pointer + parameter.offset
+        markValuesChanged()
+        return valueBuffer.pointer + parameter.offset
+    }
+
+    /// One parameter's values for reading only (does not change `valuesVersion`).
+    public func readOnlyValues(of parameter: Parameter) -> UnsafePointer<Float> {
+        UnsafePointer(valueBuffer.pointer + parameter.offset)
     }
 
     public func gradients(of parameter: Parameter) -> UnsafeMutablePointer<Float> {
         gradientBuffer.pointer + parameter.offset
     }
 
-    /// All values, contiguous, in registration order.
+    /// All values, contiguous, in registration order; writable, so counts as a change
+    /// (`valuesVersion`): every optimizer step takes it.
     public var allValues: UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: valueBuffer.pointer, count: scalarCount)
+        markValuesChanged()
+        return UnsafeMutableBufferPointer(start: valueBuffer.pointer, count: scalarCount)
     }
 
     /// All gradients, contiguous, aligned with `allValues`.
@@ -98,7 +127,7 @@ public final class ParameterStore: @unchecked Sendable {
 
     /// A copy of one parameter's values.
     public func tensor(_ parameter: Parameter) -> Tensor {
-        Tensor(shape: parameter.shape, copying: values(of: parameter))
+        Tensor(shape: parameter.shape, copying: readOnlyValues(of: parameter))
     }
 
     /// A copy of one parameter's gradient.
@@ -144,14 +173,18 @@ public final class ParameterStore: @unchecked Sendable {
             }
             try setValues(parameter, from: tensor)
         }
+        loadedVersion.store(valuesVersion, ordering: .releasing)
     }
 
     /// A copy of all values (e.g. the best weights so far).
-    public func snapshot() -> [Float] { Array(allValues) }
+    public func snapshot() -> [Float] {
+        Array(UnsafeBufferPointer(start: valueBuffer.pointer, count: scalarCount))
+    }
 
     /// Restores values from `snapshot()`.
     public func restore(_ snapshot: [Float]) {
         precondition(snapshot.count == scalarCount, "snapshot of \(snapshot.count) values for a store of \(scalarCount)")
         snapshot.withUnsafeBufferPointer { valueBuffer.pointer.update(from: $0.baseAddress!, count: scalarCount) }
+        markValuesChanged()
     }
 }

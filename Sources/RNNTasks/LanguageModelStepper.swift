@@ -52,7 +52,7 @@ final class LanguageModelStepper {
         let store = model.store
         func values(_ name: String) throws -> UnsafePointer<Float> {
             guard let parameter = store.parameter(named: name) else { throw RNNError("language model: no parameter \(name)") }
-            return UnsafePointer(store.values(of: parameter))
+            return store.readOnlyValues(of: parameter)
         }
         func vector(_ name: String, count: Int) throws -> [Float] {
             guard recurrent.bias || !name.contains("bias_") else { return [Float](repeating: 0, count: count) }
@@ -91,10 +91,17 @@ final class LanguageModelStepper {
         input.withUnsafeMutableBufferPointer { x in
             x.baseAddress!.update(from: embedding + Int(token) * embeddingDimension, count: embeddingDimension)
         }
+        // Layer 0's input projection of the token: a row of the folded table when it pays (see
+        // `EmbeddingFold`: at once for a loaded model), else W_ih x + b_ih.
+        let foldedRow = model.embeddingFold.inputGateTable(tokenCount: 1).map { $0 + Int(token) * gateSize }
         for (index, layer) in layers.enumerated() {
-            input.withUnsafeBufferPointer { x in
-                gx.withUnsafeMutableBufferPointer { out in
-                    matrixVector(layer.weightIH, rows: gateSize, columns: layer.inputSize, x.baseAddress!, bias: layer.biasIH, into: out.baseAddress!)
+            if index == 0, let foldedRow {
+                gx.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: foldedRow, count: gateSize) }
+            } else {
+                input.withUnsafeBufferPointer { x in
+                    gx.withUnsafeMutableBufferPointer { out in
+                        matrixVector(layer.weightIH, rows: gateSize, columns: layer.inputSize, x.baseAddress!, bias: layer.biasIH, into: out.baseAddress!)
+                    }
                 }
             }
             history.hidden.withUnsafeBufferPointer { h in

@@ -55,6 +55,8 @@ struct BenchCommand: ParsableCommand {
     var json = false
     @Flag(help: "Time by the process's CPU time (all its threads) instead of wall-clock time: tokens per CPU-second, a fairer measure on a loaded, shared machine.")
     var cpuTime = false
+    @Flag(help: "Measure inference and generation without folding the embedding into the first layer's input projection (the input GEMM runs over the embedding vectors, as in PyTorch).")
+    var noFoldEmbedding = false
     @Flag(help: .hidden)
     var child = false
 
@@ -91,7 +93,7 @@ struct BenchCommand: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
             ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
         process.arguments = ["bench", "--child", "--config", configuration.name, "--threads", "\(threads)", "--seconds", "\(seconds)"]
-            + (cpuTime ? ["--cpu-time"] : [])
+            + (cpuTime ? ["--cpu-time"] : []) + (noFoldEmbedding ? ["--no-fold-embedding"] : [])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -112,6 +114,11 @@ struct BenchCommand: ParsableCommand {
         options.clipNorm = 5
         var result = BenchResult(config: configuration.name, threads: threads, blasCore: BLAS.coreName)
         result.clock = cpuTime ? "cpu" : "wall"
+        result.foldEmbedding = !noFoldEmbedding
+        // Inference as `classify eval`/`serve`/generation run a loaded model: with the embedding
+        // folded into the first layer's input projection (table built in the warm-up calls),
+        // unless --no-fold-embedding.
+        let foldMode: EmbeddingFold.Mode = noFoldEmbedding ? .off : .always
         let clock: BenchClock = cpuTime ? .processCPU : .wall
         let tokensPerStep = Double(B * T)
         switch configuration.task {
@@ -126,6 +133,7 @@ struct BenchCommand: ParsableCommand {
             result.trainTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds, clock: clock) {
                 try update.run { try model.trainStep(batch, labels: labels, generator: &generator) }
             })
+            model.embeddingFold.mode = foldMode
             result.inferTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds / 2, clock: clock) {
                 _ = try model.logits(batch, training: false, generator: &generator)
             })
@@ -139,6 +147,7 @@ struct BenchCommand: ParsableCommand {
             result.trainTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds, clock: clock) {
                 try update.run { try model.trainStep(inputs: inputs, targets: targets, steps: T, batch: B, generator: &generator) }
             })
+            model.embeddingFold.mode = foldMode
             result.inferTokensPerSecond = tokensPerStep / (try secondsPerCall(seconds / 2, clock: clock) {
                 _ = try model.logits(tokens: inputs, steps: T, batch: B, training: false, generator: &generator)
             })
@@ -257,6 +266,8 @@ struct BenchResult: Codable {
     var generateTokensPerSecond: Double?
     var trainGFLOPs = 0.0
     var peakMemoryBytes = 0
+    /// Whether inference folded the embedding into the first layer's input projection.
+    var foldEmbedding: Bool?
 
     init(config: String, threads: Int, blasCore: String) {
         self.config = config
@@ -272,6 +283,7 @@ struct BenchResult: Codable {
         case generateTokensPerSecond = "generate_tokens_per_s"
         case trainGFLOPs = "train_gflops"
         case peakMemoryBytes = "peak_memory_bytes"
+        case foldEmbedding = "fold_embedding"
     }
 
     func jsonLine() throws -> String {
@@ -290,6 +302,7 @@ struct BenchResult: Codable {
         var text = "\(result.config.padding(toLength: 13, withPad: " ", startingAt: 0)) train \(Int(result.trainTokensPerSecond)) tok/s (\(result.trainGFLOPs) GFLOP/s)  infer \(Int(result.inferTokensPerSecond)) tok/s"
         if let generate = result.generateTokensPerSecond { text += "  generate \(Int(generate)) tok/s" }
         text += "  peak \(result.peakMemoryBytes / 1_048_576) MiB"
+        if result.foldEmbedding == false { text += "  (embedding not folded)" }
         return text
     }
 }

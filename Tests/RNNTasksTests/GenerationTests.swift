@@ -172,12 +172,20 @@ final class GenerationDetailsTests: XCTestCase {
 /// The one-token stepper used for generation computes what the full forward path computes.
 final class LanguageModelStepperTests: XCTestCase {
     func testStepperMatchesTheFullForwardPassForEveryCell() throws {
+        for mode in [EmbeddingFold.Mode.off, .always] {
+            try checkStepperMatchesTheFullForwardPass(foldMode: mode)
+        }
+    }
+
+    /// `foldMode` `.always`: both paths look layer 0's input projection up in the folded table.
+    private func checkStepperMatchesTheFullForwardPass(foldMode: EmbeddingFold.Mode) throws {
         for (cell, layers, tied) in [(CellType.lstm, 2, false), (.gru, 1, true), (.rnn, 2, false)] {
             var generator = SeededGenerator(seed: 11)
             let H = 20, E = tied ? 20 : 12, V = 37
             let recurrent = RecurrentConfig(cell: cell, inputSize: E, hiddenSize: H, layers: layers)
             let model = try LanguageModel(LanguageModelConfig(vocabularySize: V, embeddingDimension: E, recurrent: recurrent,
                                                               tieEmbeddings: tied), generator: &generator)
+            model.embeddingFold.mode = foldMode
             let tokens: [Int32] = [3, 17, 0, 36, 5, 5, 22]
             let (full, _) = try model.logits(tokens: tokens, steps: tokens.count, batch: 1, training: false, generator: &generator)
             let stepper = try LanguageModelStepper(model: model)
@@ -185,8 +193,9 @@ final class LanguageModelStepperTests: XCTestCase {
             var logits = [Float](repeating: 0, count: V)
             for (t, token) in tokens.enumerated() {
                 logits.withUnsafeMutableBufferPointer { stepper.step(token, history: &history, logits: $0.baseAddress!) }
-                for v in 0..<V { XCTAssertEqual(logits[v], full.scalars[t * V + v], accuracy: 1e-4, "\(cell) step \(t) token \(v)") }
+                for v in 0..<V { XCTAssertEqual(logits[v], full.scalars[t * V + v], accuracy: 1e-4, "\(cell) \(foldMode) step \(t) token \(v)") }
             }
+            XCTAssertEqual(model.embeddingFold.tableBytes > 0, foldMode == .always, "\(cell) \(foldMode)")
         }
     }
 }

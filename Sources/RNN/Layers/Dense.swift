@@ -51,7 +51,7 @@ public final class Dense {
         input = x
         let rows = x.count / inputSize
         let outputSize = self.outputSize, inputSize = self.inputSize
-        let bias = self.bias.map { UnsafePointer(store.values(of: $0)) }, weight = UnsafePointer(store.values(of: self.weight))
+        let bias = self.bias.map { store.readOnlyValues(of: $0) }, weight = store.readOnlyValues(of: self.weight)
         let parts = Dense.parts(rows, work: rows * outputSize * inputSize)
         let outputShape = Array(x.shape.dropLast()) + [outputSize]
         return x.withUnsafeBufferPointer { xBuffer in
@@ -103,7 +103,7 @@ public final class Dense {
         let work = rows * outputSize * inputSize
         let weightGradient = store.isFrozen(weight) ? nil : store.gradients(of: weight)
         let biasGradient = bias.flatMap { store.isFrozen($0) ? nil : store.gradients(of: $0) }
-        let weight = UnsafePointer(store.values(of: self.weight))
+        let weight = store.readOnlyValues(of: self.weight)
         return outputGradient.withUnsafeBufferPointer { dyBuffer in
             let dy = dyBuffer.baseAddress!
             // ∂L/∂W += dyᵀ x and ∂L/∂b += Σ dy: per thread, its half of the output units.

@@ -27,6 +27,10 @@ public final class Dropout {
         return y
     }
 
+    /// What an evaluation-mode `forward` does to the layer's state (the next `backward` is the
+    /// identity), for a caller that skips the call itself because the identity needs no work.
+    public func skipForInference() { active = false }
+
     public func backward(outputGradient: Tensor) throws -> Tensor {
         guard active else { return outputGradient }
         guard outputGradient.count == mask.count else {

@@ -42,6 +42,13 @@ public final class Embedding {
 
     /// Looks up `tokens`, laid out with `shape` (e.g. (T, B)); returns shape + [D].
     public func forward(tokens: [Int32], shape: [Int]) throws -> Tensor {
+        try record(tokens: tokens, shape: shape)
+        return gather(tokens, shape: shape)
+    }
+
+    /// Checks the ids and keeps them for `backward`, as `forward` does, without looking them up
+    /// (when an `EmbeddingFold` looks up the projected rows instead).
+    func record(tokens: [Int32], shape: [Int]) throws {
         guard shape.reduce(1, *) == tokens.count else {
             throw RNNError("embedding: \(tokens.count) token ids do not fill shape \(shapeString(shape))")
         }
@@ -50,8 +57,12 @@ public final class Embedding {
         }
         self.tokens = tokens
         self.shape = shape
+    }
+
+    /// The vectors of `tokens` (ids already checked), shape + [D].
+    func gather(_ tokens: [Int32], shape: [Int]) -> Tensor {
         var output = Tensor(shape: shape + [dimension])
-        let table = store.values(of: weight), D = dimension
+        let table = store.readOnlyValues(of: weight), D = dimension
         output.withUnsafeMutableBufferPointer { target in
             for (position, token) in tokens.enumerated() {
                 (target.baseAddress! + position * D).update(from: table + Int(token) * D, count: D)

@@ -27,12 +27,17 @@ public struct LanguageModelConfig: Codable, Sendable, Equatable {
 ///
 /// With `tieEmbeddings` the output weight is the embedding matrix (Press & Wolf 2017) and only the
 /// output bias is separate. Parameter names: `embedding.weight`, `rnn.*`, `fc.weight`, `fc.bias`.
+///
+/// In inference the embedding and the recurrent layer's first input projection run folded into
+/// one lookup table when it pays (`embeddingFold`; same outputs up to rounding).
 public final class LanguageModel {
     public let config: LanguageModelConfig
     public let store: ParameterStore
     public let embedding: Embedding
     public let recurrent: Recurrent
     public let head: Dense?
+    /// The embedding folded into the first recurrent layer's input projection, for inference.
+    public let embeddingFold: EmbeddingFold
     private let outputBias: Parameter?
     private let inputDropout: Dropout
     private let outputDropout: Dropout
@@ -67,6 +72,7 @@ public final class LanguageModel {
         }
         inputDropout = try Dropout(rate: config.dropout)
         outputDropout = try Dropout(rate: config.dropout)
+        embeddingFold = EmbeddingFold(embedding: embedding, recurrent: recurrent, store: store)
     }
 
     /// Logits (T, B, V) for inputs (T, B). `initialState` nil: zeros, or the carried state when
@@ -74,9 +80,8 @@ public final class LanguageModel {
     public func logits(tokens: [Int32], steps: Int, batch: Int, lengths: [Int]? = nil, initialState: RecurrentState? = nil,
                        training: Bool, generator: inout SeededGenerator) throws -> (logits: Tensor, state: RecurrentState) {
         lastShape = (steps, batch)
-        var x = try embedding.forward(tokens: tokens, shape: [steps, batch])
-        x = inputDropout.forward(x, training: training, generator: &generator)
-        let output = try recurrent.forward(x, lengths: lengths, initialState: initialState, training: training, generator: &generator)
+        let output = try embeddingFold.forward(tokens: tokens, steps: steps, batch: batch, lengths: lengths,
+                                               initialState: initialState, dropout: inputDropout, training: training, generator: &generator)
         let states = outputDropout.forward(output.sequence, training: training, generator: &generator)
         return (try project(states), output.state)
     }
@@ -88,11 +93,11 @@ public final class LanguageModel {
         let rows = states.count / config.embeddingDimension, V = config.vocabularySize, E = config.embeddingDimension
         hidden.load(states)
         var logits = Tensor(shape: Array(states.shape.dropLast()) + [V])
-        let bias = store.values(of: outputBias!)
+        let bias = store.readOnlyValues(of: outputBias!)
         logits.withUnsafeMutableBufferPointer { target in
             for row in 0..<rows { (target.baseAddress! + row * V).update(from: bias, count: V) }
             BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: V, k: E, a: hidden.pointer, lda: E,
-                      b: store.values(of: embedding.weight), ldb: E, beta: 1, c: target.baseAddress!, ldc: V)
+                      b: store.readOnlyValues(of: embedding.weight), ldb: E, beta: 1, c: target.baseAddress!, ldc: V)
         }
         return logits
     }

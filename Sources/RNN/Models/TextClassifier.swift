@@ -37,6 +37,9 @@ public struct ClassifierConfig: Codable, Sendable, Equatable {
 ///       → dropout → dense (B, K)
 ///
 /// Parameter names follow a PyTorch module with attributes `embedding`, `rnn`, `fc`.
+///
+/// In inference the embedding and the recurrent layer's first input projection run folded into
+/// one lookup table when it pays (`embeddingFold`; same outputs up to rounding).
 public final class TextClassifier {
     public let config: ClassifierConfig
     public let store: ParameterStore
@@ -44,6 +47,8 @@ public final class TextClassifier {
     public let recurrent: Recurrent
     public let pooling: TimePooling
     public let head: Dense
+    /// The embedding folded into the recurrent layer's input projection, for inference.
+    public let embeddingFold: EmbeddingFold
     private let embeddingDropout: Dropout
     private let pooledDropout: Dropout
     private var lastShape: (steps: Int, batch: Int) = (0, 0)
@@ -67,15 +72,15 @@ public final class TextClassifier {
                          store: store, generator: &generator)
         embeddingDropout = try Dropout(rate: config.dropout)
         pooledDropout = try Dropout(rate: config.dropout)
+        embeddingFold = EmbeddingFold(embedding: embedding, recurrent: recurrent, store: store)
     }
 
     /// Logits (B, K) for a batch.
     public func logits(_ batch: TokenBatch, training: Bool, generator: inout SeededGenerator) throws -> Tensor {
         let T = batch.steps, B = batch.size
         lastShape = (T, B)
-        var x = try embedding.forward(tokens: batch.tokens, shape: [T, B])
-        x = embeddingDropout.forward(x, training: training, generator: &generator)
-        let states = try recurrent.forward(x, lengths: batch.lengths, training: training, generator: &generator)
+        let states = try embeddingFold.forward(tokens: batch.tokens, steps: T, batch: B, lengths: batch.lengths,
+                                               dropout: embeddingDropout, training: training, generator: &generator)
         var pooled = try pooling.forward(states.sequence, lengths: batch.lengths)
         pooled = pooledDropout.forward(pooled, training: training, generator: &generator)
         return try head.forward(pooled)

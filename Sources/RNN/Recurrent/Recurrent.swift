@@ -43,6 +43,8 @@ public final class Recurrent {
     private let store: ParameterStore
     private var runners: [[any DirectionRunning]] = []   // [layer][direction]
     private var firstInput = Tensor(shape: [0])          // input of layer 0 (kept, not copied)
+    private var firstTokens: [Int32] = []                // layer 0's token ids when it looked up its projections
+    private var foldedEmbedding: Embedding?              // … and the embedding they index (set until backward)
     private var layerInputs: [FloatBuffer] = []          // input of layer l ≥ 1, (T, B, outputSize): layer l − 1's merged output
     private var dropoutMasks: [FloatBuffer] = []          // scale-or-zero masks for layer l's output
     private var droppedLayers: Set<Int> = []
@@ -136,11 +138,34 @@ public final class Recurrent {
     ///   for backward (without it, a later `backward` recomputes them: inference keeps none).
     public func forward(_ input: Tensor, lengths: [Int]? = nil, initialState: RecurrentState? = nil,
                         training: Bool = false, generator: inout SeededGenerator) throws -> RecurrentOutput {
-        let layerName = name.isEmpty ? config.cell.rawValue : String(name.dropLast(name.hasSuffix(".") ? 1 : 0))
         guard input.rank == 3, input.shape[2] == config.inputSize, input.shape[0] > 0, input.shape[1] > 0 else {
             throw RNNError.shapeMismatch(layerName, expected: "(T, B, \(config.inputSize)) with T, B > 0", actual: input.shape)
         }
-        let T = input.shape[0], B = input.shape[1], H = config.hiddenSize
+        return try run(.tensor(input), steps: input.shape[0], batch: input.shape[1], lengths: lengths,
+                       initialState: initialState, training: training, generator: &generator)
+    }
+
+    /// Inference from token ids whose embedding is folded into layer 0's input projection
+    /// (`EmbeddingFold`): layer 0 looks up `tables[direction]` (V, G·H) rows instead of running
+    /// its input GEMM. Same results as `forward(embedding vectors)` up to rounding. A later
+    /// `backward` first looks the embedding vectors up (the input it then needs).
+    func forward(tokens: [Int32], steps T: Int, batch B: Int, tables: [UnsafePointer<Float>], embedding: Embedding,
+                 lengths: [Int]?, initialState: RecurrentState?, generator: inout SeededGenerator) throws -> RecurrentOutput {
+        precondition(tokens.count == T * B && tables.count == config.directions && T > 0 && B > 0)
+        return try run(.lookup(tokens: tokens, tables: tables, embedding: embedding), steps: T, batch: B, lengths: lengths,
+                       initialState: initialState, training: false, generator: &generator)
+    }
+
+    private enum FirstLayerInput {
+        case tensor(Tensor)
+        case lookup(tokens: [Int32], tables: [UnsafePointer<Float>], embedding: Embedding)
+    }
+
+    private var layerName: String { name.isEmpty ? config.cell.rawValue : String(name.dropLast(name.hasSuffix(".") ? 1 : 0)) }
+
+    private func run(_ first: FirstLayerInput, steps T: Int, batch B: Int, lengths: [Int]?, initialState: RecurrentState?,
+                     training: Bool, generator: inout SeededGenerator) throws -> RecurrentOutput {
+        let H = config.hiddenSize
         let L = config.layers, D = config.directions
         if let lengths {
             guard lengths.count == B else {
@@ -168,7 +193,18 @@ public final class Recurrent {
         self.lengths = lengths.map { $0.map { Int32($0) } } ?? []
         let effectiveLengths = lengths ?? [Int](repeating: T, count: B)
 
-        firstInput = config.goBackwards ? reverseSequences(input, lengths: effectiveLengths) : input
+        var lookupTables: [UnsafePointer<Float>] = []
+        switch first {
+        case .tensor(let input):
+            firstInput = config.goBackwards ? reverseSequences(input, lengths: effectiveLengths) : input
+            firstTokens = []
+            foldedEmbedding = nil
+        case .lookup(let tokens, let tables, let embedding):
+            firstInput = Tensor(shape: [0])
+            firstTokens = config.goBackwards ? reverseTokenSequences(tokens, batch: B, lengths: effectiveLengths) : tokens
+            foldedEmbedding = embedding
+            lookupTables = tables
+        }
         let zeroState = zeros.zeroed(B * H)
         droppedLayers = []
         let outputSize = config.outputSize
@@ -181,11 +217,24 @@ public final class Recurrent {
                         cell: initialStateSlice(state?.cell, offset: slice, count: B * H, fallback: zeroState, slot: 2 * direction + 1))
             }
             let lengths = self.lengths
-            withLayerInput(layer) { input in
-                forEachDirection(D) { direction in
-                    directionRunners[direction].forward(input: input, steps: T, rows: B, lengths: lengths,
-                                                        h0: initial[direction].hidden, c0: initial[direction].cell,
-                                                        keepsCache: training)
+            if layer == 0 && !lookupTables.isEmpty {
+                // The runners read table rows, not an input tensor (`zeroState` stands in for it).
+                let zeroInput = UnsafePointer(zeroState)
+                firstTokens.withUnsafeBufferPointer { tokens in
+                    forEachDirection(D) { direction in
+                        directionRunners[direction].forward(input: zeroInput, steps: T, rows: B, lengths: lengths,
+                                                            h0: initial[direction].hidden, c0: initial[direction].cell,
+                                                            keepsCache: false,
+                                                            lookup: InputGateLookup(table: lookupTables[direction], tokens: tokens.baseAddress!))
+                    }
+                }
+            } else {
+                withLayerInput(layer) { input in
+                    forEachDirection(D) { direction in
+                        directionRunners[direction].forward(input: input, steps: T, rows: B, lengths: lengths,
+                                                            h0: initial[direction].hidden, c0: initial[direction].cell,
+                                                            keepsCache: training, lookup: nil)
+                    }
                 }
             }
             // The merged output goes straight to where it is read: the next layer's input
@@ -239,6 +288,11 @@ public final class Recurrent {
         let outputSize = config.outputSize
         guard T > 0 else { throw RNNError("recurrent layer: backward called before forward") }
         let stateShape = [L * D, B, H]
+        if let embedding = foldedEmbedding {
+            // The last forward looked layer 0's projections up: backward needs its input vectors.
+            firstInput = embedding.gather(firstTokens, shape: [T, B])
+            foldedEmbedding = nil
+        }
         if let outputGradient, outputGradient.shape != [T, B, outputSize] {
             throw RNNError.shapeMismatch("recurrent layer output gradient", expected: shapeString([T, B, outputSize]), actual: outputGradient.shape)
         }
@@ -395,7 +449,7 @@ public final class Recurrent {
 /// Type-erased view of a `SequenceRunner`, so a layer can hold runners of any cell.
 protocol DirectionRunning: AnyObject {
     func forward(input: UnsafePointer<Float>, steps: Int, rows: Int, lengths: [Int32],
-                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, keepsCache: Bool)
+                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, keepsCache: Bool, lookup: InputGateLookup?)
     func backward(outputGradient: UnsafePointer<Float>?, outputStride: Int,
                   finalHiddenGradient: UnsafePointer<Float>?, finalCellGradient: UnsafePointer<Float>?,
                   input: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>?,
@@ -416,7 +470,7 @@ extension DirectionRunning {
     /// A forward that keeps the gate caches for backward.
     func forward(input: UnsafePointer<Float>, steps: Int, rows: Int, lengths: [Int32],
                  h0: UnsafePointer<Float>, c0: UnsafePointer<Float>) {
-        forward(input: input, steps: steps, rows: rows, lengths: lengths, h0: h0, c0: c0, keepsCache: true)
+        forward(input: input, steps: steps, rows: rows, lengths: lengths, h0: h0, c0: c0, keepsCache: true, lookup: nil)
     }
 }
 
@@ -449,6 +503,16 @@ private func forEachDirection(_ count: Int, _ body: (Int) -> Void) {
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// Reverses the first `lengths[b]` steps of every sequence b of (T, B) token ids; padding stays.
+func reverseTokenSequences(_ tokens: [Int32], batch B: Int, lengths: [Int]) -> [Int32] {
+    var result = tokens
+    for row in 0..<B {
+        let length = lengths[row]
+        for t in 0..<length { result[t * B + row] = tokens[(length - 1 - t) * B + row] }
+    }
+    return result
 }
 
 /// Reverses the first `lengths[b]` steps of every sequence b of a (T, B, F) tensor; padding stays.

@@ -92,14 +92,19 @@ final class SequenceRunner<Cell: RecurrentCell> {
     /// Runs the sequence. `input`: (T, B, I) contiguous; `h0`, `c0`: (B, H); `lengths`: B values in 1…T or empty.
     /// `keepsCache` false (inference): the cells keep no per-step gate cache for backward; a
     /// `backward` after such a forward first recomputes it (from the kept input and states).
+    /// `lookup` (inference of a first layer after an embedding): the input projection of every
+    /// step is a row of a precomputed table, gathered per step into a small buffer, instead of
+    /// the all-steps GEMM; `input` is then not read (and may be any pointer).
     func forward(input: UnsafePointer<Float>, steps: Int, rows: Int, lengths: [Int32],
-                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, keepsCache: Bool = true) {
+                 h0: UnsafePointer<Float>, c0: UnsafePointer<Float>, keepsCache: Bool = true,
+                 lookup: InputGateLookup? = nil) {
         self.steps = steps
         self.rows = rows
         self.lengths = lengths
         hasCache = keepsCache
         let H = hiddenSize, G = gateWidth, stateSize = rows * H
-        let gx = gatesX.reserve(steps * rows * G)
+        // With a lookup, gx holds one step's gathered rows, (B, G·H); else all steps' products.
+        let gx = gatesX.reserve((lookup == nil ? steps : 1) * rows * G)
         let gh = gatesH.reserve(rows * G)
         let cacheStride = rows * cell.cacheWidth * H
         let cacheBase: UnsafeMutablePointer<Float>? = keepsCache && cell.cacheWidth > 0
@@ -119,10 +124,11 @@ final class SequenceRunner<Cell: RecurrentCell> {
 
         // One GEMM (one per thread: halves of the time steps) projects every step's input:
         // gx = X W_ihᵀ (+ b_ih).
-        let weightIHValues = UnsafePointer(store.values(of: weightIH))
-        let inputBias = biasIH.map { UnsafePointer(store.values(of: $0)) }
+        let weightIHValues = store.readOnlyValues(of: weightIH)
+        let inputBias = biasIH.map { store.readOnlyValues(of: $0) }
         let inputSize = self.inputSize
-        forEachPart(parts.count > 1 ? splitRange(steps, parts: parts.count) : [0..<steps]) { block in
+        let projectionBlocks = lookup != nil ? [] : parts.count > 1 ? splitRange(steps, parts: parts.count) : [0..<steps]
+        forEachPart(projectionBlocks) { block in
             let first = block.lowerBound * rows, count = block.count * rows
             BLAS.gemm(transposeA: false, transposeB: true, m: count, n: G, k: inputSize,
                       a: input + first * inputSize, lda: inputSize, b: weightIHValues, ldb: inputSize,
@@ -134,8 +140,8 @@ final class SequenceRunner<Cell: RecurrentCell> {
                 }
             }
         }
-        let recurrentBias = UnsafePointer(biasHH.map { store.values(of: $0) } ?? zeroBias.pointer)
-        let weightHHValues = store.values(of: weightHH)
+        let recurrentBias = biasHH.map { store.readOnlyValues(of: $0) } ?? UnsafePointer(zeroBias.pointer)
+        let weightHHValues = store.readOnlyValues(of: weightHH)
 
         // (A recomputation for backward passes the kept initial state itself.)
         if h0 != stateBase + initialSlot * stateSize {
@@ -167,7 +173,18 @@ final class SequenceRunner<Cell: RecurrentCell> {
                     BLAS.gemm(transposeA: false, transposeB: true, m: count, n: G, k: H,
                               a: hPrev, lda: H, b: weightHHValues, ldb: H, beta: 0, c: ghPart, ldc: G)
                 }
-                cell.forward(rows: count, hiddenSize: H, gx: gx + (t * rows + first) * G, gh: ghPart,
+                let gxStep: UnsafeMutablePointer<Float>
+                if let lookup {
+                    // gx rows = table[token] (the projection and b_ih, precomputed).
+                    gxStep = gx + first * G
+                    let tokens = lookup.tokens + t * rows + first
+                    for row in 0..<count {
+                        (gxStep + row * G).update(from: lookup.table + Int(tokens[row]) * G, count: G)
+                    }
+                } else {
+                    gxStep = gx + (t * rows + first) * G
+                }
+                cell.forward(rows: count, hiddenSize: H, gx: gxStep, gh: ghPart,
                              recurrentBias: recurrentBias, hPrev: hPrev, cPrev: cPrev,
                              hOut: hOut, cOut: cOut, cache: cacheBase.map { $0 + t * cacheStride + first * cacheRow })
                 if !lengths.isEmpty {
@@ -231,7 +248,7 @@ final class SequenceRunner<Cell: RecurrentCell> {
 
         let stateBase = states.pointer, cellBase = cells.pointer, cacheBase = cache.pointer
         let cacheStride = rows * cell.cacheWidth * H
-        let weightHHValues = store.values(of: weightHH)
+        let weightHHValues = store.readOnlyValues(of: weightHH)
         let recordsNorms = recordsStateGradientNorms
         if recordsNorms {
             stateGradientNorms = [Float](repeating: 0, count: steps)
@@ -344,7 +361,7 @@ final class SequenceRunner<Cell: RecurrentCell> {
 
     private func addInputGradient(into inputGradient: UnsafeMutablePointer<Float>, parts: Int) {
         let G = gateWidth, rows = self.rows, inputSize = self.inputSize
-        let dGx = UnsafePointer(gateGradX.pointer), weights = UnsafePointer(store.values(of: weightIH))
+        let dGx = UnsafePointer(gateGradX.pointer), weights = store.readOnlyValues(of: weightIH)
         forEachPart(parts > 1 ? splitRange(steps, parts: parts) : [0..<steps]) { block in
             let first = block.lowerBound * rows
             BLAS.gemm(transposeA: false, transposeB: false, m: block.count * rows, n: inputSize, k: G,
@@ -352,6 +369,13 @@ final class SequenceRunner<Cell: RecurrentCell> {
                       beta: 1, c: inputGradient + first * inputSize, ldc: inputSize)
         }
     }
+}
+
+/// The first layer's input projection for inference as a table lookup: step t of row b takes
+/// `table[tokens[t · B + b]]`, a row of G·H floats (see `EmbeddingFold`).
+struct InputGateLookup {
+    let table: UnsafePointer<Float>   // (V, G·H): E W_ihᵀ + b_ih
+    let tokens: UnsafePointer<Int32>  // (T, B), ids already checked to be in 0..<V
 }
 
 /// 0 ..< count in `parts` contiguous ranges of nearly equal size (all but the last a multiple of
