@@ -184,7 +184,7 @@ public enum ClassificationTraining {
         var tokenizer = options.resume
             ? try Tokenizer(contentsOf: Checkpoint.requireDirectory(in: output) + "/tokenizer.json")
             : try pretrained?.tokenizer ?? options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
-                                                               minFrequency: options.minFrequency, extraSpecialTokens: ClassificationPretraining.extraTokens(for: options))
+                                                               minFrequency: options.minFrequency, extraSpecialTokens: ClassificationPretraining.firstTokenizerExtraTokens(for: options))
         var sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
         // A resumed run reports the decision of the run it continues (its checkpoint records it).
         let recordedDecision = options.resume
@@ -192,8 +192,10 @@ public enum ClassificationTraining {
             : nil
         let pretraining = recordedDecision ?? ClassificationPretraining.decide(options, trainingSequences: split.training.map { sequences[$0] })
         let maskToken = ClassificationPretraining.extraTokens(forEpochs: pretraining.epochs, options: options)
-        if !options.resume, pretrained == nil, !maskToken.isEmpty, tokenizer.tokenToId("[MASK]") == nil {
-            // auto fired: the same tokenizer and ids as --pretrain-epochs N would have made.
+        if !options.resume, pretrained == nil, options.pretrainEpochs.fixedEpochs == nil,
+           ClassificationPretraining.firstTokenizerExtraTokens(for: options) != maskToken {
+            // auto trained its first tokenizer as if pretraining, and the rule did not fire: the
+            // tokenizer and ids --pretrain-epochs 0 would have made.
             tokenizer = try options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
                                                    minFrequency: options.minFrequency, extraSpecialTokens: maskToken)
             sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)

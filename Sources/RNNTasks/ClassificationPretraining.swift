@@ -41,6 +41,17 @@ enum ClassificationPretraining {
         extraTokens(forEpochs: options.pretrainEpochs.fixedEpochs ?? 0, options: options)
     }
 
+    /// The extra tokens of the first tokenizer a run trains. `auto`, when nothing but the length
+    /// rule could stop it, trains it as pretraining would (`[MASK]` included), so the long texts,
+    /// where time counts, train one tokenizer; when the rule then says no, the run trains a second
+    /// without it (short texts: cheap). The rule's statistic is read from the first tokenizer's
+    /// sequences (the word tokenizer: one token per word either way).
+    static func firstTokenizerExtraTokens(for options: ClassifierTrainingOptions) -> [String] {
+        guard options.pretrainEpochs.fixedEpochs == nil else { return extraTokens(for: options) }
+        let couldFire = options.initEncoder == nil && options.wordVectors == nil && options.bidirectional
+        return extraTokens(forEpochs: couldFire ? automaticEpochs : 0, options: options)
+    }
+
     static func extraTokens(forEpochs epochs: Int, options: ClassifierTrainingOptions) -> [String] {
         if epochs == 0 || options.initEncoder != nil { return [] }
         switch options.tokenizer {
