@@ -12,15 +12,7 @@ final class ClassificationPretrainingTests: XCTestCase {
     }
 
     private func options(pretrainEpochs: Int) -> ClassifierTrainingOptions {
-        var options = ClassifierTrainingOptions()
-        options.hiddenSize = 16
-        options.embeddingDimension = 16
-        options.batchSize = 16
-        options.validationSplit = 0.25
-        options.minFrequency = 1
-        options.dropout = 0
-        options.training.epochs = 4
-        options.training.learningRate = 0.01
+        var options = tinySentimentClassifierOptions(epochs: 4)
         options.pretrainEpochs = .epochs(pretrainEpochs)
         options.pretrainLearningRate = 0.01
         return options

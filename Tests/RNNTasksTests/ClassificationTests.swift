@@ -19,18 +19,7 @@ final class ClassificationTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private func options() -> ClassifierTrainingOptions {
-        var options = ClassifierTrainingOptions()
-        options.hiddenSize = 16
-        options.embeddingDimension = 16
-        options.batchSize = 16
-        options.validationSplit = 0.25
-        options.minFrequency = 1
-        options.dropout = 0
-        options.training.epochs = 8
-        options.training.learningRate = 0.01
-        return options
-    }
+    private func options() -> ClassifierTrainingOptions { tinySentimentClassifierOptions(epochs: 8) }
 
     func testTrainSaveLoadPredictEvaluate() throws {
         let source = TextSource(path: fixture, textColumn: "review", labelColumn: "sentiment")
@@ -131,4 +120,18 @@ final class ClassificationTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory), "no partial model directory is left behind")
         XCTAssertThrowsError(try TrainedClassifier.load(from: directory))
     }
+}
+
+/// The small classifier the classification test cases train on `tiny-sentiment.csv`.
+func tinySentimentClassifierOptions(epochs: Int) -> ClassifierTrainingOptions {
+    var options = ClassifierTrainingOptions()
+    options.hiddenSize = 16
+    options.embeddingDimension = 16
+    options.batchSize = 16
+    options.validationSplit = 0.25
+    options.minFrequency = 1
+    options.dropout = 0
+    options.training.epochs = epochs
+    options.training.learningRate = 0.01
+    return options
 }
