@@ -176,6 +176,28 @@ public final class ParameterStore: @unchecked Sendable {
         loadedVersion.store(valuesVersion, ordering: .releasing)
     }
 
+    /// Moves the values and gradients to memory the store does not own (`values` and `gradients`,
+    /// `scalarCount` floats each, kept alive by `owner`; e.g. a segment other processes map, see
+    /// `Trainer+SharedMemory.swift`), copying them; `relocateToOwnedMemory` moves them back.
+    /// Pointers taken before (`allValues`, `gradients(of:)`) are stale after either.
+    public func relocate(values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, owner: AnyObject) {
+        values.update(from: valueBuffer.pointer, count: scalarCount)
+        gradients.update(from: gradientBuffer.pointer, count: scalarCount)
+        valueBuffer = FloatBuffer(borrowing: values, capacity: scalarCount, owner: owner)
+        gradientBuffer = FloatBuffer(borrowing: gradients, capacity: scalarCount, owner: owner)
+        markValuesChanged()
+    }
+
+    /// Moves values and gradients back into memory of the store's own, copying them.
+    public func relocateToOwnedMemory() {
+        let values = FloatBuffer(capacity: scalarCount), gradients = FloatBuffer(capacity: scalarCount)
+        values.pointer.update(from: valueBuffer.pointer, count: scalarCount)
+        gradients.pointer.update(from: gradientBuffer.pointer, count: scalarCount)
+        valueBuffer = values
+        gradientBuffer = gradients
+        markValuesChanged()
+    }
+
     /// A copy of all values (e.g. the best weights so far).
     public func snapshot() -> [Float] {
         Array(UnsafeBufferPointer(start: valueBuffer.pointer, count: scalarCount))

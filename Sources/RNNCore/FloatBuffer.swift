@@ -6,6 +6,8 @@
 public final class FloatBuffer: @unchecked Sendable {
     public private(set) var pointer: UnsafeMutablePointer<Float>
     public private(set) var capacity: Int
+    /// Keeps borrowed memory alive (see `init(borrowing:capacity:owner:)`); nil: the buffer owns it.
+    private var owner: AnyObject?
 
     public init(capacity: Int = 0) {
         self.capacity = max(capacity, 1)
@@ -13,13 +15,22 @@ public final class FloatBuffer: @unchecked Sendable {
         self.pointer.initialize(repeating: 0, count: self.capacity)
     }
 
-    deinit { pointer.deallocate() }
+    /// A buffer over memory it does not own (a shared-memory segment, say), kept alive by
+    /// `owner`. Never deallocated here; growing past `capacity` moves to owned memory.
+    public init(borrowing pointer: UnsafeMutablePointer<Float>, capacity: Int, owner: AnyObject) {
+        self.pointer = pointer
+        self.capacity = capacity
+        self.owner = owner
+    }
+
+    deinit { if owner == nil { pointer.deallocate() } }
 
     /// Makes room for `count` floats (contents undefined after growth) and returns the base.
     @discardableResult
     public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count > capacity {
-            pointer.deallocate()
+            if owner == nil { pointer.deallocate() }
+            owner = nil
             capacity = count
             pointer = .allocate(capacity: count)
             pointer.initialize(repeating: 0, count: count)

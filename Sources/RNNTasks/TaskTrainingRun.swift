@@ -44,6 +44,9 @@ final class TaskTrainingRun {
         trainer.collective = collective
         trainer.stopRequested = stopRequested
         self.collective = collective
+        if trainer.usesNodeSharedStep {
+            log("distributed: the \(collective.size) ranks share this machine's memory: gradients and weights move through it, not through MPI's all-reduce (--no-shared-memory to compare)")
+        }
         self.output = output
         self.generator = generator
         self.dropoutGenerator = generator

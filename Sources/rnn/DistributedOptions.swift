@@ -23,6 +23,8 @@ struct DistributedOptions: ParsableArguments {
     var shardedOptimizer = false
     @Flag(help: ArgumentHelp("Distributed runs: all-reduce the whole gradient after the backward pass, instead of starting the output layer's part during it (for comparison).", visibility: .hidden))
     var blockingAllreduce = false
+    @Flag(name: .customLong("no-shared-memory"), help: "Distributed runs with every rank on one machine: exchange gradients through MPI's all-reduce instead of memory the ranks share (the default there; see README).")
+    var noSharedMemory = false
 
     func makeCollective() throws -> any Collective {
         guard collectiveTimeout > 0 else { throw RNNError("--collective-timeout must be positive, got \(collectiveTimeout)") }
@@ -30,7 +32,7 @@ struct DistributedOptions: ParsableArguments {
         case .none: return SingleProcessCollective()
         case .auto where !MPICollective.launchedByMPI(): return SingleProcessCollective()
         case .auto, .mpi: return try MPICollective(timeout: collectiveTimeout, shardsOptimizerStep: shardedOptimizer,
-                                                 overlapsGradientAllReduce: !blockingAllreduce)
+                                                 overlapsGradientAllReduce: !blockingAllreduce, sharesNodeMemory: !noSharedMemory)
         }
     }
 

@@ -54,13 +54,15 @@ final class DistributedTrainingTests: XCTestCase {
                                         "--dropout", "0", "--epochs", "2", "--batch-size", "16"], ranks: [2])
     }
 
-    /// The output layer's all-reduce started during the backward pass (MPI_Iallreduce) gives,
-    /// on 2 ranks, bitwise the weights of the blocking all-reduce after the backward pass (the
-    /// same products and the same two-term sums per element); on 3 ranks, those of one process.
+    /// With MPI's all-reduce (`--no-shared-memory`), the output layer's all-reduce started during
+    /// the backward pass (MPI_Iallreduce) gives, on 2 ranks, bitwise the weights of the blocking
+    /// all-reduce after the backward pass (the same products and the same two-term sums per
+    /// element); on 3 ranks, those of one process.
     func testOverlappedAllReduceIsBitwiseTheBlockingOne() throws {
         let (rnn, mpirun) = try tools()
         let arguments = ["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
-                         "--embedding-dim", "8", "--no-tie-embeddings", "--dropout", "0", "--epochs", "3", "--batch-size", "4"]
+                         "--embedding-dim", "8", "--no-tie-embeddings", "--dropout", "0", "--epochs", "3", "--batch-size", "4",
+                         "--no-shared-memory"]
         var outputs: [String] = []
         for flags in [[], ["--blocking-allreduce"]] {
             let out = directory + "/overlap\(flags.joined())"
@@ -71,6 +73,27 @@ final class DistributedTrainingTests: XCTestCase {
         }
         XCTAssertEqual(try maxDifference(outputs[0] + "/model.safetensors", outputs[1] + "/model.safetensors"), 0)
         try assertRanksMatchOneProcess(arguments, ranks: [3])
+    }
+
+    /// The shared-memory step (the default with every rank on one machine) averages the gradient
+    /// with the all-reduce step's products and two-term sums, so without clipping (whose norm it
+    /// sums by parts) 2 ranks give bitwise the weights of MPI's blocking all-reduce; on 3 ranks,
+    /// with clipping, those of one process (checked above by every `assertRanksMatchOneProcess`).
+    func testSharedMemoryStepIsBitwiseTheAllReduceStep() throws {
+        let (rnn, mpirun) = try tools()
+        let arguments = ["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
+                         "--embedding-dim", "8", "--no-tie-embeddings", "--dropout", "0", "--epochs", "3", "--batch-size", "4",
+                         "--clip-norm", "0"]
+        var outputs: [String] = []
+        for flags in [[], ["--no-shared-memory", "--blocking-allreduce"]] {
+            let out = directory + "/shared\(flags.joined())"
+            let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + flags + ["--out", out])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stderr.contains("share this machine's memory"), flags.isEmpty, result.stderr)
+            outputs.append(out)
+        }
+        XCTAssertEqual(try maxDifference(outputs[0] + "/model.safetensors", outputs[1] + "/model.safetensors"), 0)
+        XCTAssertEqual(try maxDifference(outputs[0] + "/checkpoint/optimizer.safetensors", outputs[1] + "/checkpoint/optimizer.safetensors"), 0)
     }
 
     func testTagAndForecastTwoRanksMatchOneProcess() throws {
@@ -93,14 +116,15 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// Trains with `arguments` once in one process and once on 2 ranks (3 for classify too, so a
-    /// batch of 8 splits unevenly, and 2 and 3 with the sharded optimizer step instead of the
-    /// dense all-reduce step), and compares every weight.
+    /// batch of 8 splits unevenly; 2 and 3 with the sharded optimizer step over MPI; 2 and 3 with
+    /// the dense all-reduce step (`--no-shared-memory`) instead of the default shared-memory
+    /// step), and compares every weight.
     private func assertRanksMatchOneProcess(_ arguments: [String], ranks: [Int] = [2], file: StaticString = #filePath, line: UInt = #line) throws {
         let (rnn, mpirun) = try tools()
         let single = directory + "/single-\(arguments[0])"
         let one = try run(rnn, arguments + ["--out", single, "--threads", "1"])
         XCTAssertEqual(one.status, 0, one.stderr, file: file, line: line)
-        let runs: [(ranks: Int, flags: [String])] = arguments[0] == "classify" ? [(2, []), (3, []), (2, ["--sharded-optimizer"]), (3, ["--sharded-optimizer"])]
+        let runs: [(ranks: Int, flags: [String])] = arguments[0] == "classify" ? [(2, []), (3, []), (2, ["--sharded-optimizer"]), (3, ["--sharded-optimizer"]), (2, ["--no-shared-memory"]), (3, ["--no-shared-memory"])]
             : ranks.map { ($0, []) }
         for (ranks, flags) in runs {
             let parallel = directory + "/ranks\(ranks)\(flags.joined())-\(arguments[0])"
@@ -159,7 +183,7 @@ final class DistributedTrainingTests: XCTestCase {
                              timeout: 60)
         XCTAssertNotEqual(result.status, 0)
         XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
-        XCTAssertTrue(result.stderr.contains("different --sharded-optimizer or --blocking-allreduce"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("different --sharded-optimizer, --blocking-allreduce or --no-shared-memory"), result.stderr)
     }
 
     func testDataSetSmallerThanRanksIsOneError() throws {

@@ -47,6 +47,16 @@ public protocol Collective: AnyObject {
     func progress(_ pending: PendingAllReduce) throws
     /// Waits until a started reduction is complete (under the collective timeout).
     func wait(_ pending: PendingAllReduce) throws
+    /// Whether the ranks may reduce their gradients through memory they all map, in place of
+    /// MPI's all-reduce: every rank runs on one node and it was not turned off (see
+    /// `Trainer+SharedMemory.swift`). The same on every rank.
+    var sharesNodeMemory: Bool { get }
+    /// Collective: memory every rank maps, `floatsPerRank` floats per rank (`NodeSharedSegments`),
+    /// or nil on every rank when the transport cannot provide it.
+    func makeNodeSharedSegments(floatsPerRank: Int) throws -> NodeSharedSegments?
+    /// Collective: returns once every rank has called it. Stores to `NodeSharedSegments` made
+    /// before it on any rank are visible after it on every rank.
+    func barrier() throws
     /// Ends the whole job at once (after an error on one rank only, when the others may be
     /// waiting inside a collective operation). Never returns.
     func abort(code: Int32) -> Never
@@ -58,6 +68,9 @@ public protocol Collective: AnyObject {
 
 extension Collective {
     public var overlapsGradientAllReduce: Bool { false }
+    public var sharesNodeMemory: Bool { false }
+    public func makeNodeSharedSegments(floatsPerRank: Int) throws -> NodeSharedSegments? { nil }
+    public func barrier() throws { _ = try sum([0]) }
 
     /// Without non-blocking operations: the blocking all-reduce at once.
     public func startAllReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> PendingAllReduce {
@@ -113,6 +126,38 @@ public final class PendingAllReduce {
     var request: UnsafeMutableRawPointer?
     public internal(set) var isComplete = false
     public init() {}
+}
+
+/// Memory that every rank of one node maps (an MPI shared-memory window): rank r's segment of
+/// `floatsPerRank` floats starts at `segment(r)` in every process. The segments are made with
+/// `Collective.makeNodeSharedSegments` and freed with `free()` (collective); stores to them are
+/// published to the other ranks by `synchronize()` before and after a collective call.
+public final class NodeSharedSegments {
+    public let floatsPerRank: Int
+    private let bases: [UnsafeMutablePointer<Float>]
+    private let synchronizeMemory: () -> Void
+    private var freeSegments: (() throws -> Void)?
+
+    public init(floatsPerRank: Int, bases: [UnsafeMutablePointer<Float>], synchronize: @escaping () -> Void,
+                free: @escaping () throws -> Void) {
+        self.floatsPerRank = floatsPerRank
+        self.bases = bases
+        self.synchronizeMemory = synchronize
+        self.freeSegments = free
+    }
+
+    /// The first float of `rank`'s segment, in this process's address space.
+    public func segment(_ rank: Int) -> UnsafeMutablePointer<Float> { bases[rank] }
+
+    /// A memory fence for the segments (`MPI_Win_sync`).
+    public func synchronize() { synchronizeMemory() }
+
+    /// Collective: unmaps the segments on every rank. Nothing may use them after.
+    public func free() throws {
+        guard let freeSegments else { return }
+        self.freeSegments = nil
+        try freeSegments()
+    }
 }
 
 /// One process: the collective operations are identities.

@@ -17,7 +17,12 @@ public final class MPICollective: Collective {
     public private(set) var operations = 0
     public let shardsOptimizerStep: Bool
     public let overlapsGradientAllReduce: Bool
+    public let sharesNodeMemory: Bool
     private let api: MPIFunctions
+    /// The ranks of this node (`MPI_Comm_split_type` shared), when they are all the ranks.
+    private var nodeCommunicator: MPIFunctions.Handle?
+    /// The `sharesNodeMemory` flag this rank was started with (compared in `checkSameStepKind`).
+    private let requestedNodeMemory: Bool
     private let watchdog: CollectiveWatchdog
     /// Element counts and offsets of every rank's part of the last buffer size sharded (the
     /// gradient buffer's, every step), as MPI's `int` arrays.
@@ -31,7 +36,10 @@ public final class MPICollective: Collective {
     /// Loads Open MPI and initializes it. `timeout`: longest wait inside one collective operation.
     /// `shardsOptimizerStep`: see `Collective` (false, the default: one dense gradient all-reduce per step).
     /// `overlapsGradientAllReduce`: see `Collective` (dense step only).
-    public init(timeout: Double = 300, shardsOptimizerStep: Bool = false, overlapsGradientAllReduce: Bool = true) throws {
+    /// `sharesNodeMemory`: reduce through a shared-memory window when every rank runs on this node
+    /// (see `Collective`; the same value on every rank).
+    public init(timeout: Double = 300, shardsOptimizerStep: Bool = false, overlapsGradientAllReduce: Bool = true,
+                sharesNodeMemory: Bool = true) throws {
         guard Self.launchedByMPI() else {
             throw RNNError("--distributed mpi: this process was not started by an MPI launcher; run it as `mpirun -np N rnn ...`")
         }
@@ -48,6 +56,65 @@ public final class MPICollective: Collective {
         self.overlapsGradientAllReduce = overlapsGradientAllReduce
         watchdog = CollectiveWatchdog(rank: rank, timeout: timeout)
         watchdog.start()
+        // Every rank makes this call (whatever its flags, so the calls match until
+        // `checkSameStepKind`), and every rank finds the same answer: the node's ranks are all
+        // the ranks on every node, or on none.
+        var node: MPIFunctions.Handle?
+        if size > 1 {
+            try api.check(api.commSplitType(api.commWorld, MPIFunctions.commTypeShared, Int32(rank), api.infoNull, &node),
+                          "MPI_Comm_split_type")
+            var nodeSize: Int32 = 0
+            if let node { try api.check(api.commSize(node, &nodeSize), "MPI_Comm_size") }
+            if (Int(nodeSize) != size || !sharesNodeMemory || shardsOptimizerStep) && node != nil {
+                _ = api.commFree(&node)
+                node = nil
+            }
+        }
+        nodeCommunicator = node
+        self.sharesNodeMemory = node != nil
+        requestedNodeMemory = sharesNodeMemory
+    }
+
+    public func makeNodeSharedSegments(floatsPerRank: Int) throws -> NodeSharedSegments? {
+        guard let node = nodeCommunicator, floatsPerRank > 0 else { return nil }
+        // Whole pages per rank, so every segment starts page-aligned.
+        let bytes = (floatsPerRank * MemoryLayout<Float>.stride + 4095) / 4096 * 4096
+        var base: UnsafeMutableRawPointer?
+        var window: MPIFunctions.Handle?
+        try watched("MPI_Win_allocate_shared") {
+            api.winAllocateShared(bytes, Int32(MemoryLayout<Float>.stride), api.infoNull, node, &base, &window)
+        }
+        guard let window else { throw RNNError("rank \(rank): MPI_Win_allocate_shared returned no window") }
+        var bases: [UnsafeMutablePointer<Float>] = []
+        for peer in 0..<size {
+            var peerBytes = 0, unit: Int32 = 0
+            var peerBase: UnsafeMutableRawPointer?
+            try api.check(api.winSharedQuery(window, Int32(peer), &peerBytes, &unit, &peerBase), "MPI_Win_shared_query")
+            guard let peerBase, peerBytes >= floatsPerRank * MemoryLayout<Float>.stride else {
+                throw RNNError("rank \(rank): MPI_Win_shared_query gave no segment for rank \(peer)")
+            }
+            bases.append(peerBase.bindMemory(to: Float.self, capacity: floatsPerRank))
+        }
+        // One passive-target epoch for the window's life: loads and stores are direct, ordered by
+        // MPI_Win_sync and the collective calls between them.
+        try api.check(api.winLockAll(MPIFunctions.modeNoCheck, window), "MPI_Win_lock_all")
+        return Self.segments(floatsPerRank: floatsPerRank, bases: bases, window: window, api: api)
+    }
+
+    /// The segments of `window`: fences with `MPI_Win_sync`; freeing ends the lock and frees it
+    /// (collective; the barrier just before it is under the watchdog).
+    private static func segments(floatsPerRank: Int, bases: [UnsafeMutablePointer<Float>], window: MPIFunctions.Handle,
+                                 api: MPIFunctions) -> NodeSharedSegments {
+        NodeSharedSegments(floatsPerRank: floatsPerRank, bases: bases, synchronize: { _ = api.winSync(window) }, free: {
+            _ = api.winUnlockAll(window)
+            var handle: MPIFunctions.Handle? = window
+            try api.check(api.winFree(&handle), "MPI_Win_free")
+        })
+    }
+
+    public func barrier() throws {
+        guard size > 1 else { return }
+        try watched("MPI_Barrier") { api.barrier(api.commWorld) }
     }
 
     /// Checks that every rank chose the same kind of step (`--sharded-optimizer`,
@@ -57,7 +124,7 @@ public final class MPICollective: Collective {
     /// the first operation").
     public func checkSameStepKind() throws {
         guard size > 1 else { return }
-        let kind = Double(shardsOptimizerStep ? 1 : 0) + 2 * Double(overlapsGradientAllReduce ? 1 : 0)
+        let kind = Double(shardsOptimizerStep ? 1 : 0) + 2 * Double(overlapsGradientAllReduce ? 1 : 0) + 4 * Double(requestedNodeMemory ? 1 : 0)
         var extremes = [kind, -kind]  // max over ranks of both: the largest kind and minus the smallest
         try extremes.withUnsafeMutableBufferPointer { buffer in
             try watched("MPI_Allreduce", counted: false) {
@@ -65,7 +132,7 @@ public final class MPICollective: Collective {
             }
         }
         guard extremes[0] == -extremes[1] else {
-            throw CollectiveFailure(RNNError("distributed training: the ranks were started with different --sharded-optimizer or --blocking-allreduce flags; start every rank with the same command line"))
+            throw CollectiveFailure(RNNError("distributed training: the ranks were started with different --sharded-optimizer, --blocking-allreduce or --no-shared-memory flags; start every rank with the same command line"))
         }
     }
 
@@ -172,6 +239,11 @@ public final class MPICollective: Collective {
 
     public func finish() {
         watchdog.stop()
+        if let node = nodeCommunicator {
+            nodeCommunicator = nil
+            var handle: MPIFunctions.Handle? = node
+            _ = api.commFree(&handle)
+        }
         _ = api.finalize()
     }
 
@@ -245,8 +317,18 @@ struct MPIFunctions {
     typealias Abort = @convention(c) (Handle, Int32) -> Int32
     typealias Finalize = @convention(c) () -> Int32
     typealias ErrorString = @convention(c) (Int32, UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
+    typealias CommSplitType = @convention(c) (Handle, Int32, Int32, Handle, UnsafeMutablePointer<Handle?>) -> Int32
+    typealias HandleRelease = @convention(c) (UnsafeMutablePointer<Handle?>) -> Int32
+    typealias HandleCall = @convention(c) (Handle) -> Int32
+    typealias WinAllocateShared = @convention(c) (Int, Int32, Handle, Handle, UnsafeMutablePointer<UnsafeMutableRawPointer?>,
+                                                  UnsafeMutablePointer<Handle?>) -> Int32
+    typealias WinSharedQuery = @convention(c) (Handle, Int32, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Int32>,
+                                               UnsafeMutablePointer<UnsafeMutableRawPointer?>) -> Int32
+    typealias WinLockAll = @convention(c) (Int32, Handle) -> Int32
 
     static let threadSerialized: Int32 = 2  // MPI_THREAD_SERIALIZED in Open MPI's mpi.h
+    static let commTypeShared: Int32 = 0    // MPI_COMM_TYPE_SHARED
+    static let modeNoCheck: Int32 = 1       // MPI_MODE_NOCHECK
     static var inPlace: UnsafeRawPointer? { UnsafeRawPointer(bitPattern: 1) }  // MPI_IN_PLACE
 
     let initThread: InitThread
@@ -263,6 +345,16 @@ struct MPIFunctions {
     let abort: Abort
     let finalize: Finalize
     let errorStringFunction: ErrorString
+    let commSplitType: CommSplitType
+    let commFree: HandleRelease
+    let barrier: HandleCall
+    let winAllocateShared: WinAllocateShared
+    let winSharedQuery: WinSharedQuery
+    let winLockAll: WinLockAll
+    let winUnlockAll: HandleCall
+    let winSync: HandleCall
+    let winFree: HandleRelease
+    let infoNull: Handle
     let commWorld: Handle, float: Handle, double: Handle, opSum: Handle, opMin: Handle, opMax: Handle, errorsReturn: Handle
 
     static func load() throws -> MPIFunctions {
@@ -296,6 +388,16 @@ struct MPIFunctions {
             abort: try function("MPI_Abort", as: Abort.self),
             finalize: try function("MPI_Finalize", as: Finalize.self),
             errorStringFunction: try function("MPI_Error_string", as: ErrorString.self),
+            commSplitType: try function("MPI_Comm_split_type", as: CommSplitType.self),
+            commFree: try function("MPI_Comm_free", as: HandleRelease.self),
+            barrier: try function("MPI_Barrier", as: HandleCall.self),
+            winAllocateShared: try function("MPI_Win_allocate_shared", as: WinAllocateShared.self),
+            winSharedQuery: try function("MPI_Win_shared_query", as: WinSharedQuery.self),
+            winLockAll: try function("MPI_Win_lock_all", as: WinLockAll.self),
+            winUnlockAll: try function("MPI_Win_unlock_all", as: HandleCall.self),
+            winSync: try function("MPI_Win_sync", as: HandleCall.self),
+            winFree: try function("MPI_Win_free", as: HandleRelease.self),
+            infoNull: try symbol("ompi_mpi_info_null"),
             commWorld: try symbol("ompi_mpi_comm_world"), float: try symbol("ompi_mpi_float"),
             double: try symbol("ompi_mpi_double"), opSum: try symbol("ompi_mpi_op_sum"), opMin: try symbol("ompi_mpi_op_min"),
             opMax: try symbol("ompi_mpi_op_max"), errorsReturn: try symbol("ompi_mpi_errors_return"))

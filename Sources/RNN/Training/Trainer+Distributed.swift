@@ -34,7 +34,7 @@ extension Trainer {
     /// The optimizer when this run shards its step, nil otherwise (one process, dense mode, or an
     /// optimizer that cannot update a part of the buffer).
     var shardedOptimizer: (any ShardableOptimizer)? {
-        guard collective.isDistributed, collective.shardsOptimizerStep else { return nil }
+        guard collective.isDistributed, collective.shardsOptimizerStep || nodeShared != nil else { return nil }
         return optimizer as? any ShardableOptimizer
     }
 
@@ -42,6 +42,7 @@ extension Trainer {
     /// batch (sharded step: only this rank's part of them). One process: `local` unchanged.
     func averageOverRanks(_ local: StepResult) throws -> StepResult {
         guard collective.isDistributed else { return local }
+        if let nodeShared { return try averageThroughSharedMemory(local, nodeShared) }
         if let early = overlappedScalars { return try averageOverlapping(local, early: early) }
         let gradients = store.allGradients
         let sharded = shardedOptimizer != nil
@@ -109,7 +110,11 @@ extension Trainer {
             return
         }
         timed(\.update) { sharded.step(scalars: collective.shardRange(count: store.scalarCount)) }
-        try timed(\.communication) { try collective.allGather(store.allValues) }
+        if let nodeShared {
+            try timed(\.communication) { try publishWeights(nodeShared) }
+        } else {
+            try timed(\.communication) { try collective.allGather(store.allValues) }
+        }
     }
 
     /// Sharded step: brings every rank's part of the optimizer state to every rank, so the state

@@ -24,7 +24,7 @@ extension Trainer {
     /// The early range when this run overlaps its communication: distributed, dense step, and the
     /// collective allows it (`--blocking-allreduce` turns it off).
     public var overlappedScalars: Range<Int>? {
-        guard collective.isDistributed, collective.overlapsGradientAllReduce, shardedOptimizer == nil,
+        guard collective.isDistributed, collective.overlapsGradientAllReduce, !usesNodeSharedStep, shardedOptimizer == nil,
               let early = earlyGradientScalars, !early.isEmpty else { return nil }
         return early
     }

@@ -160,6 +160,8 @@ public final class Trainer {
     /// The all-reduce of `earlyGradientScalars` started in this step's backward pass, and the item
     /// count it was scaled by.
     var pendingEarlyReduction: (pending: PendingAllReduce, count: Int)?
+    /// The shared-memory segments of this `fit`'s node-shared step (Trainer+SharedMemory.swift).
+    var nodeShared: NodeSharedSegments?
     /// Checked after every optimizer step; when true, `fit` stops after that step and throws
     /// `TrainingInterrupted` with the state to checkpoint (see Trainer+Interruption.swift).
     public var stopRequested: () -> Bool = { false }
@@ -192,6 +194,8 @@ public final class Trainer {
             plateau = try ReduceOnPlateau(learningRate: options.learningRate, mode: higherIsBetter ? .max : .min, factor: 0.1, patience: 0)
         }
         let stoppedEarly = options.patience.map { epochsWithoutImprovement >= $0 } ?? false
+        try beginNodeSharedStep()
+        defer { leaveNodeSharedMemory() }
         for epoch in (completedEpochs + 1)..<max(options.epochs + 1, completedEpochs + 1) where !stoppedEarly {
             let epochBatches = try batches(epoch)
             guard !epochBatches.isEmpty else { throw RNNError("training: no batches (empty training set?)") }
@@ -270,6 +274,7 @@ public final class Trainer {
             if stop { break }
         }
         if let bestWeights { store.restore(bestWeights) }
+        try endNodeSharedStep()
         return history
     }
 
