@@ -2,9 +2,11 @@
 # Distributed-training throughput on this machine: for imdb-lstm and jokes-lm (the `rnn bench`
 # reference configurations, trained with the real `classify train` / `lm train` on the shared
 # data), 1 process with 1 BLAS thread, 1 process with 2 threads, and 2 MPI ranks with 1 thread
-# each (the dense all-reduce step, the default, with the output layer's all-reduce overlapped with
-# the backward pass; `2ranks-blocking` without that overlap; `2ranks-sharded` the sharded optimizer step), all with the same
-# global batch. Prints one JSON line per run (training tokens/s of the best epoch, per-step
+# each, all with the same global batch: `2ranks-1thread` the default step (on one machine, the
+# shared-memory step), `2ranks-allreduce` the dense MPI all-reduce step (`--no-shared-memory`,
+# the output layer's all-reduce overlapped with the backward pass), `2ranks-blocking` that
+# without the overlap, `2ranks-sharded` the sharded optimizer step over MPI. Prints one JSON
+# line per run (training tokens/s of the best epoch, per-step
 # milliseconds of wall and CPU time in compute / wait / communication / update, machine load
 # before and after), then the all-reduce alone for each gradient size.
 #
@@ -46,7 +48,8 @@ measure() {
     1rank-1thread) "$rnn" "$@" --out "$dir" --threads 1 --distributed none >/dev/null 2>"$dir.log" ;;
     1rank-2threads) "$rnn" "$@" --out "$dir" --threads 2 --distributed none >/dev/null 2>"$dir.log" ;;
     2ranks-1thread) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 >/dev/null 2>"$dir.log" ;;
-    2ranks-blocking) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --blocking-allreduce >/dev/null 2>"$dir.log" ;;
+    2ranks-allreduce) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --no-shared-memory >/dev/null 2>"$dir.log" ;;
+    2ranks-blocking) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --no-shared-memory --blocking-allreduce >/dev/null 2>"$dir.log" ;;
     2ranks-sharded) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --sharded-optimizer >/dev/null 2>"$dir.log" ;;
   esac
   after=$(load)
@@ -85,7 +88,7 @@ PY
 }
 
 for round in $(seq 1 "$rounds"); do
-  for mode in ${MODES:-1rank-1thread 2ranks-1thread 2ranks-sharded 1rank-2threads}; do
+  for mode in ${MODES:-1rank-1thread 2ranks-1thread 2ranks-allreduce 2ranks-sharded 1rank-2threads}; do
     for config in ${CONFIGS:-imdb-lstm jokes-lm}; do
       case $config in
         imdb-lstm) measure imdb-lstm "$mode" "${imdb[@]}" ;;
