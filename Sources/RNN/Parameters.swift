@@ -177,11 +177,13 @@ public final class ParameterStore: @unchecked Sendable {
     }
 
     /// Moves the values and gradients to memory the store does not own (`values` and `gradients`,
-    /// `scalarCount` floats each, kept alive by `owner`; e.g. a segment other processes map, see
-    /// `Trainer+SharedMemory.swift`), copying them; `relocateToOwnedMemory` moves them back.
-    /// Pointers taken before (`allValues`, `gradients(of:)`) are stale after either.
-    public func relocate(values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, owner: AnyObject) {
-        values.update(from: valueBuffer.pointer, count: scalarCount)
+    /// `scalarCount` floats each, kept alive by `owner`; e.g. segments other processes map, see
+    /// `Trainer+SharedMemory.swift`), copying them (the values only when `copyingValues`: another
+    /// process may write them there); `relocateToOwnedMemory` moves them back. Pointers taken
+    /// before (`allValues`, `gradients(of:)`) are stale after either.
+    public func relocate(values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, owner: AnyObject,
+                         copyingValues: Bool = true) {
+        if copyingValues { values.update(from: valueBuffer.pointer, count: scalarCount) }
         gradients.update(from: gradientBuffer.pointer, count: scalarCount)
         valueBuffer = FloatBuffer(borrowing: values, capacity: scalarCount, owner: owner)
         gradientBuffer = FloatBuffer(borrowing: gradients, capacity: scalarCount, owner: owner)

@@ -201,6 +201,21 @@ public struct Fingerprint: Sendable {
         }
     }
 
+    /// Adds `values` 8 bytes at a time (a large buffer, e.g. all weights: eight times faster
+    /// than `add(bytes:)`, with other values).
+    public mutating func add(words values: UnsafeBufferPointer<Float>) {
+        add(values.count)
+        let raw = UnsafeRawPointer(values.baseAddress), bytes = values.count * MemoryLayout<Float>.stride
+        guard let raw else { return }
+        var offset = 0
+        while offset + 8 <= bytes {
+            value ^= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            value = value &* 0x0000_0100_0000_01B3
+            offset += 8
+        }
+        add(bytes: UnsafeRawBufferPointer(start: raw + offset, count: bytes - offset))
+    }
+
     public mutating func add(_ string: String) {
         var string = string
         string.withUTF8 { add(bytes: UnsafeRawBufferPointer($0)) }

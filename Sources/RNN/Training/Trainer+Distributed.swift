@@ -164,7 +164,7 @@ extension Trainer {
         var fingerprint = Fingerprint()
         fingerprint.add(batchCount)
         fingerprint.add(store.scalarCount)
-        fingerprint.add(bytes: UnsafeRawBufferPointer(store.allValues))
+        fingerprint.add(words: UnsafeBufferPointer(store.allValues))
         do {
             try collective.verifyIdentical(fingerprint.value, what: "weights or numbers of batches at the start of epoch \(epoch) (options, seed or data differ)")
         } catch let error as RNNError {

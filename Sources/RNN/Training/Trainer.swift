@@ -273,8 +273,8 @@ public final class Trainer {
             try onEpochEnd(state(generatorState: []))
             if stop { break }
         }
-        if let bestWeights { store.restore(bestWeights) }
         try endNodeSharedStep()
+        if let bestWeights { store.restore(bestWeights) }
         return history
     }
 

@@ -105,6 +105,47 @@ final class DistributedTests: XCTestCase {
                           DistributedTraining.dropoutGenerator(seed: 1, rank: 1, epoch: 1).stateWords)
     }
 
+    /// Word-wise hashing of a weight buffer: equal buffers agree, one changed value (also in the
+    /// odd tail after the last whole 8 bytes) or a different length does not.
+    func testFingerprintOfWordsSeesEveryValue() {
+        func hash(_ values: [Float]) -> UInt64 {
+            var fingerprint = Fingerprint()
+            values.withUnsafeBufferPointer { fingerprint.add(words: $0) }
+            return fingerprint.value
+        }
+        let values = (0..<11).map { Float($0) * 0.25 }
+        XCTAssertEqual(hash(values), hash(values))
+        for index in [0, 5, 10] {
+            var changed = values
+            changed[index] = changed[index].nextUp
+            XCTAssertNotEqual(hash(changed), hash(values), "value \(index)")
+        }
+        XCTAssertNotEqual(hash(values + [0]), hash(values))
+    }
+
+    /// The store moved to memory it does not own (a shared-memory segment) and back keeps every
+    /// value and gradient, reads and writes there meanwhile, and counts the moves as changes.
+    func testParameterStoreRelocatesToBorrowedMemoryAndBack() {
+        let store = ParameterStore()
+        var generator = SeededGenerator(seed: 3)
+        let weight = store.add("w", shape: [3, 4], initializer: .uniform(bound: 1), generator: &generator)
+        store.gradients(of: weight)[5] = 2.5
+        let before = store.snapshot(), version = store.valuesVersion
+        let owner = FloatBuffer(capacity: 2 * store.scalarCount)
+        store.relocate(values: owner.pointer, gradients: owner.pointer + store.scalarCount, owner: owner)
+        XCTAssertEqual(store.allGradients.baseAddress, owner.pointer + store.scalarCount)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: owner.pointer, count: store.scalarCount)), before)
+        XCTAssertEqual(owner.pointer[store.scalarCount + 5], 2.5)
+        XCTAssertNotEqual(store.valuesVersion, version)
+        owner.pointer[1] = 42  // another process writing the weights
+        store.relocateToOwnedMemory()
+        XCTAssertNotEqual(store.allGradients.baseAddress, owner.pointer + store.scalarCount)
+        XCTAssertEqual(store.snapshot()[1], 42)
+        XCTAssertEqual(store.gradients(of: weight)[5], 2.5)
+        owner.pointer[1] = 7
+        XCTAssertEqual(store.snapshot()[1], 42, "the store's own memory again")
+    }
+
     func testWithoutALauncherMPIIsAClearError() {
         guard !MPICollective.launchedByMPI() else { return }
         XCTAssertThrowsError(try MPICollective()) { error in

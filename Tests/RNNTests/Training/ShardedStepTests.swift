@@ -22,7 +22,9 @@ final class ShardedStepTests: XCTestCase {
     /// A 25-scalar model (parts 0..<9, 9..<17, 17..<25 cut `w` and `b`; `frozen` is not trained)
     /// trained 2 epochs × 3 steps with Adam, clipping by norm and value, on 3 ranks whose shards
     /// hold 3, 2 and 1 items: the weights and the optimizer state equal those of one process that
-    /// gets the item-weighted mean gradient, and those of the dense (all-reduce) distributed step.
+    /// gets the item-weighted mean gradient, and those of the dense (all-reduce) distributed step;
+    /// likewise the shared-memory step (one copy of the weights, every rank's gradients read
+    /// from its segment).
     func testThreeRanksOddBufferMatchOneProcess() throws {
         let options: TrainingOptions = {
             var options = TrainingOptions()
@@ -44,8 +46,8 @@ final class ShardedStepTests: XCTestCase {
             return StepResult(loss: 1, count: items.reduce(0, +), tokens: 6)
         }
         var denseValues: [[Float]] = []
-        for (sharded, overlapped) in [(true, false), (false, false), (false, true)] {
-            let group = ThreadRanks(size: 3, sharded: sharded, overlapped: overlapped)
+        for (sharded, overlapped, shared) in [(true, false, false), (false, false, false), (false, true, false), (false, false, true)] {
+            let group = ThreadRanks(size: 3, sharded: sharded, overlapped: overlapped, shared: shared)
             // Overlapped: scalars 9..<22 (cutting `w` and `b`) are announced early by ranks 0 and
             // 1; rank 2 does not call back, so the trainer starts its reduction itself.
             let results = try group.run { collective in
@@ -66,7 +68,7 @@ final class ShardedStepTests: XCTestCase {
             for (rank, result) in results.enumerated() {
                 XCTAssertEqual(result.values.count, 25)
                 for (value, expected) in zip(result.values, reference.values) {
-                    XCTAssertEqual(value, expected, accuracy: 1e-5, "sharded \(sharded) overlapped \(overlapped), rank \(rank): weights")
+                    XCTAssertEqual(value, expected, accuracy: 1e-5, "sharded \(sharded) overlapped \(overlapped) shared \(shared), rank \(rank): weights")
                 }
                 XCTAssertEqual(result.state.count, reference.state.count)
                 for (name, values) in result.state {
@@ -81,7 +83,8 @@ final class ShardedStepTests: XCTestCase {
             XCTAssertEqual(Array(results[0].values[22..<25]), Array(reference.initial[22..<25]))
             XCTAssertNotEqual(Array(results[0].values[0..<22]), Array(reference.initial[0..<22]))
             XCTAssertGreaterThan(reference.norms, 1.5 * 6)
-            if sharded { XCTAssertGreaterThan(results[0].operations, 0) }
+            if sharded || shared { XCTAssertGreaterThan(results[0].operations, 0) }
+            if shared { XCTAssertEqual(results.map(\.usedSharedMemory), [true, true, true]) }
         }
     }
 
@@ -92,7 +95,7 @@ final class ShardedStepTests: XCTestCase {
     }
 
     private struct Outcome {
-        var initial: [Float], values: [Float], state: [String: [Float]], norms: Double, operations: Int
+        var initial: [Float], values: [Float], state: [String: [Float]], norms: Double, operations: Int, usedSharedMemory: Bool
     }
 
     private static func train(rank: Int, options: TrainingOptions, collective: any Collective, early: Range<Int>? = nil,
@@ -107,10 +110,11 @@ final class ShardedStepTests: XCTestCase {
         let trainer = try Trainer(store: store, options: options)
         trainer.collective = collective
         trainer.earlyGradientScalars = early
-        var step = 0
+        var step = 0, usedSharedMemory = false
         var state: [String: [Float]] = [:]
         let history = try trainer.fit(batches: { _ in [0, 1, 2] }, step: { _ in
             step += 1
+            usedSharedMemory = trainer.nodeShared != nil
             let result = fill(store, step)
             if rank < 2 { try trainer.earlyGradientsFinal(localCount: result.count) }
             return result
@@ -118,26 +122,31 @@ final class ShardedStepTests: XCTestCase {
             state = Dictionary(uniqueKeysWithValues: trainer.optimizer.stateTensors().map { ($0.name, $0.tensor.scalars) })
         })
         return Outcome(initial: initial, values: store.snapshot(), state: state,
-                       norms: history.map { $0.meanGradientNorm * 3 }.reduce(0, +), operations: collective.operations)
+                       norms: history.map { $0.meanGradientNorm * 3 }.reduce(0, +), operations: collective.operations,
+                       usedSharedMemory: usedSharedMemory && trainer.nodeShared == nil)
     }
 }
 
 /// `size` ranks played by threads of this process: every operation is a rendezvous at which
 /// each rank deposits its contribution and, once all have, reads all of them (in rank order,
 /// so every rank computes the same sums). Parts of a reduce-scatter outside a rank's own are
-/// set to NaN, so a step that used them would show.
+/// set to NaN, so a step that used them would show. `shared`: the ranks' shared-memory segments
+/// are one allocation of this process.
 private final class ThreadRanks: @unchecked Sendable {
     let size: Int
     let sharded: Bool
     let overlapped: Bool
+    let shared: Bool
+    private var segments: (memory: UnsafeMutablePointer<Float>, users: Int)?
     private let condition = NSCondition()
     private var deposits: [[Double]]
     private var arrived = 0, generation = 0
 
-    init(size: Int, sharded: Bool, overlapped: Bool = false) {
+    init(size: Int, sharded: Bool, overlapped: Bool = false, shared: Bool = false) {
         self.size = size
         self.sharded = sharded
         self.overlapped = overlapped
+        self.shared = shared
         deposits = Array(repeating: [], count: size)
     }
 
@@ -156,6 +165,29 @@ private final class ThreadRanks: @unchecked Sendable {
         }
         done.wait()
         return try results.values.map { try $0!.get() }
+    }
+
+    /// The segments every rank maps: allocated by the first rank to ask, freed by the last to free.
+    fileprivate func sharedSegments(floatsPerRank: Int) -> NodeSharedSegments {
+        condition.lock()
+        defer { condition.unlock() }
+        if segments == nil {
+            let memory = UnsafeMutablePointer<Float>.allocate(capacity: size * floatsPerRank)
+            memory.initialize(repeating: .nan, count: size * floatsPerRank)
+            segments = (memory, 0)
+        }
+        segments!.users += 1
+        let memory = segments!.memory
+        return NodeSharedSegments(floatsPerRank: floatsPerRank, bases: (0..<size).map { memory + $0 * floatsPerRank },
+                                  synchronize: {}, free: { [self] in
+            condition.lock()
+            defer { condition.unlock() }
+            segments!.users -= 1
+            if segments!.users == 0 {
+                segments!.memory.deallocate()
+                segments = nil
+            }
+        })
     }
 
     /// Deposits `values` for `rank`, waits for every rank, returns all deposits in rank order.
@@ -198,6 +230,16 @@ private final class ThreadRanks: @unchecked Sendable {
         var size: Int { group.size }
         var shardsOptimizerStep: Bool { group.sharded }
         var overlapsGradientAllReduce: Bool { group.overlapped }
+        var sharesNodeMemory: Bool { group.shared }
+        func makeNodeSharedSegments(floatsPerRank: Int) throws -> NodeSharedSegments? {
+            operations += 1
+            _ = group.exchange(rank: rank, [])
+            return group.sharedSegments(floatsPerRank: floatsPerRank)
+        }
+        func barrier() throws {
+            operations += 1
+            _ = group.exchange(rank: rank, [])
+        }
 
         private func sums(_ values: [Double]) -> [Double] {
             operations += 1
