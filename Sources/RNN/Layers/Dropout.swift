@@ -7,6 +7,8 @@ import RNNCore
 public final class Dropout {
     public let rate: Float
     private var mask: [Float] = []
+    /// Values of `mask` the last `forward` drew.
+    private var maskCount = 0
     private var active = false
 
     public init(rate: Float) throws {
@@ -16,14 +18,26 @@ public final class Dropout {
 
     public func forward(_ x: Tensor, training: Bool, generator: inout SeededGenerator) -> Tensor {
         active = training && rate > 0
-        guard active else { return x }
+        maskCount = 0
+        guard active, x.count > 0 else { return x }
         let keep = 1 - rate, scale = 1 / keep
-        if mask.count != x.count { mask = [Float](repeating: 0, count: x.count) }
+        // The mask only grows (a batch's size changes every step); its first x.count values are
+        // this call's. Raw pointers: no exclusivity or uniqueness checks per element.
+        if mask.count < x.count { mask = [Float](repeating: 0, count: x.count) }
         var y = x
-        for index in 0..<x.count {
-            mask[index] = generator.nextUnitFloat() < keep ? scale : 0
-            y.scalars[index] *= mask[index]
+        var random = generator
+        mask.withUnsafeMutableBufferPointer { maskBuffer in
+            y.withUnsafeMutableBufferPointer { values in
+                let m = maskBuffer.baseAddress!, v = values.baseAddress!
+                for index in 0..<values.count {
+                    let factor: Float = random.nextUnitFloat() < keep ? scale : 0
+                    m[index] = factor
+                    v[index] *= factor
+                }
+            }
         }
+        generator = random
+        maskCount = x.count
         return y
     }
 
@@ -33,11 +47,17 @@ public final class Dropout {
 
     public func backward(outputGradient: Tensor) throws -> Tensor {
         guard active else { return outputGradient }
-        guard outputGradient.count == mask.count else {
-            throw RNNError("dropout: gradient of \(outputGradient.count) values for a mask of \(mask.count)")
+        guard outputGradient.count == maskCount else {
+            throw RNNError("dropout: gradient of \(outputGradient.count) values for a mask of \(maskCount)")
         }
+        guard maskCount > 0 else { return outputGradient }
         var dx = outputGradient
-        for index in 0..<mask.count { dx.scalars[index] *= mask[index] }
+        mask.withUnsafeBufferPointer { maskBuffer in
+            dx.withUnsafeMutableBufferPointer { values in
+                let m = maskBuffer.baseAddress!, v = values.baseAddress!
+                for index in 0..<values.count { v[index] *= m[index] }
+            }
+        }
         return dx
     }
 }
