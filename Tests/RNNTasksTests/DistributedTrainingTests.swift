@@ -96,6 +96,23 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(try maxDifference(outputs[0] + "/checkpoint/optimizer.safetensors", outputs[1] + "/checkpoint/optimizer.safetensors"), 0)
     }
 
+    /// No room for the shared-memory window (here: its backing directory cannot be read, so no
+    /// free space): one line says so, and the ranks train with MPI's all-reduce instead, to the
+    /// same weights as `--no-shared-memory`.
+    func testWithoutRoomForTheSharedWindowTheRanksUseTheAllReduce() throws {
+        let (rnn, mpirun) = try tools()
+        let arguments = ["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
+                         "--dropout", "0", "--epochs", "2", "--batch-size", "4"]
+        let fallback = directory + "/no-room", reference = directory + "/allreduce"
+        let result = try run(mpirun, mpirunFlags + ["-x", "OMPI_MCA_osc_sm_backing_directory", "-np", "2", rnn] + arguments + ["--out", fallback],
+                             environment: ["OMPI_MCA_osc_sm_backing_directory": directory + "/missing"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("the ranks use MPI's all-reduce instead"), result.stderr)
+        let plain = try run(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + ["--no-shared-memory", "--out", reference])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(try maxDifference(fallback + "/model.safetensors", reference + "/model.safetensors"), 0)
+    }
+
     func testTagAndForecastTwoRanksMatchOneProcess() throws {
         try assertRanksMatchOneProcess(["tag", "train", "--data", fixture("tiny-tagging.conllu"), "--hidden", "16", "--embedding-dim", "16",
                                         "--char-dim", "8", "--char-hidden", "8", "--dropout", "0", "--epochs", "2", "--batch-size", "6"])

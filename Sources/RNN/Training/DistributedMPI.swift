@@ -79,6 +79,23 @@ public final class MPICollective: Collective {
         guard let node = nodeCommunicator, floatsPerRank > 0 else { return nil }
         // Whole pages per rank, so every segment starts page-aligned.
         let bytes = (floatsPerRank * MemoryLayout<Float>.stride + 4095) / 4096 * 4096
+        // Open MPI backs the window with a file in a tmpfs (/dev/shm); one larger than the room
+        // left there (a container's 64 MB /dev/shm, say) would end in SIGBUS when first written.
+        // So the ranks agree to use it only if a quarter more than it fits, and else go on with
+        // MPI's all-reduce.
+        let directory = ProcessInfo.processInfo.environment["OMPI_MCA_osc_sm_backing_directory"] ?? "/dev/shm"
+        let needed = bytes * size + bytes * size / 4
+        var stats = statvfs()
+        let available = statvfs(directory, &stats) == 0 ? Int(stats.f_bavail) * Int(stats.f_frsize) : 0
+        let (fits, _) = try allReduceMinMax([available >= needed ? 1 : 0])
+        guard fits[0] == 1 else {
+            if isLeader {
+                FileHandle.standardError.write(Data(("distributed: \(directory) has \(available >> 20) MB free, the shared-memory step needs "
+                    + "\(needed >> 20) MB: the ranks use MPI's all-reduce instead (enlarge \(directory), or set "
+                    + "OMPI_MCA_osc_sm_backing_directory to a larger local directory)\n").utf8))
+            }
+            return nil
+        }
         var base: UnsafeMutableRawPointer?
         var window: MPIFunctions.Handle?
         try watched("MPI_Win_allocate_shared") {
