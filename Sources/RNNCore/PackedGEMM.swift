@@ -60,6 +60,12 @@ public final class PackedMatrix: @unchecked Sendable {
                         for k in 0..<K { destination[k * width] = 0 }
                     }
                 }
+            } else if count == width {
+                // A full panel: one 16-float row per k, copied whole.
+                for k in 0..<K {
+                    let line = UnsafeRawPointer(source + k * ld + first)
+                    UnsafeMutableRawPointer(target + k * width).storeBytes(of: line.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                }
             } else {
                 for k in 0..<K {
                     let line = source + k * ld + first, destination = target + k * width
