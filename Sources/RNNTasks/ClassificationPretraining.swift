@@ -132,9 +132,12 @@ enum ClassificationPretraining {
                     log(String(format: "pretraining epoch %d/%d batch %d/%d: masked cross-entropy %.3f, %.0f tokens/s",
                                epoch, settings.epochs, batch, batches, runningLoss, tokensPerSecond))
                 case .epoch(let record):
-                    let allReduce = record.allReduceSeconds.map { String(format: " (all-reduce %.1f s)", $0) } ?? ""
+                    // CPU seconds of this process (rank 0's), a better measure than seconds on a busy machine.
+                    let details = [record.cpuSeconds.map { String(format: "%.1f CPU-s", $0) },
+                                   record.allReduceSeconds.map { String(format: "all-reduce %.1f s", $0) }].compactMap { $0 }
                     log(String(format: "pretraining epoch %d/%d: masked cross-entropy %.3f nats, %.0f s, %.0f tokens/s",
-                               record.epoch, settings.epochs, record.trainLoss, record.seconds, record.tokensPerSecond) + allReduce)
+                               record.epoch, settings.epochs, record.trainLoss, record.seconds, record.tokensPerSecond)
+                        + (details.isEmpty ? "" : " (" + details.joined(separator: ", ") + ")"))
                 default: break
                 }
             })
