@@ -29,7 +29,8 @@ enum ClassificationPretraining {
         var epochs: Int
         var learningRate: Float
         var maskProbability: Float = 0.15
-        /// Dropout of the masked model (0.1, as for the separate `rnn lm train --objective masked` runs).
+        /// Dropout of the masked model (`--pretrain-dropout`, default 0.1, as for the separate
+        /// `rnn lm train --objective masked` runs; 0 makes N ranks match one process).
         var dropout: Float = 0.1
     }
 
