@@ -33,6 +33,8 @@ public struct ClassifierTrainingOptions: Sendable {
     /// (0: none). Skipped with `initEncoder` and on `resume` (the checkpoint holds the pretrained weights).
     public var pretrainEpochs: PretrainingChoice = .automatic
     public var pretrainLearningRate: Float = 3e-3
+    /// Dropout of the masked model in the pretraining stage (0.1, as for `rnn lm train --objective masked`).
+    public var pretrainDropout: Float = 0.1
     /// Continue from `OUT/checkpoint` (written after every epoch) instead of starting afresh; the
     /// data, seed and options must be those of the interrupted run (`--epochs` may be larger).
     public var resume = false
@@ -164,6 +166,9 @@ public enum ClassificationTraining {
         if let epochs = options.pretrainEpochs.fixedEpochs, epochs < 0 {
             throw RNNError("--pretrain-epochs must be auto or 0 or more, got \(epochs)")
         }
+        guard options.pretrainDropout >= 0, options.pretrainDropout < 1 else {
+            throw RNNError("--pretrain-dropout must be in [0, 1), got \(options.pretrainDropout)")
+        }
         if collective.isLeader { try ModelDirectory.checkWritable(output) }  // rank 0 alone writes the model
 
         let (texts, labels, classNames) = try source.labelledExamples()
@@ -222,8 +227,9 @@ public enum ClassificationTraining {
         }
         if pretraining.epochs > 0, pretrained == nil, !options.resume {
             _ = try ClassificationPretraining.pretrain(model, sequences: split.training.map { sequences[$0] }, tokenizer: tokenizer,
-                                                       settings: .init(epochs: pretraining.epochs, learningRate: options.pretrainLearningRate),
-                                                       options: options, generator: &generator, log: log)
+                                                       settings: .init(epochs: pretraining.epochs, learningRate: options.pretrainLearningRate,
+                                                                       dropout: options.pretrainDropout),
+                                                       options: options, generator: &generator, collective: collective, log: log)
         }
         model.embedding.isFrozen = options.freezeEmbeddings
 

@@ -29,7 +29,8 @@ enum ClassificationPretraining {
         var epochs: Int
         var learningRate: Float
         var maskProbability: Float = 0.15
-        /// Dropout of the masked model (0.1, as for the separate `rnn lm train --objective masked` runs).
+        /// Dropout of the masked model (`--pretrain-dropout`, default 0.1, as for the separate
+        /// `rnn lm train --objective masked` runs; 0 makes N ranks match one process).
         var dropout: Float = 0.1
     }
 
@@ -60,11 +61,26 @@ enum ClassificationPretraining {
         }
     }
 
+    /// The dropout masks of a distributed run's pretraining come from a per-rank generator derived
+    /// from (seed + this offset, rank, epoch), apart from the classifier epochs' (seed, rank, epoch).
+    static let distributedDropoutSeedOffset: UInt64 = 0x7072_6574   // "pret"
+
     /// Trains a masked model on `sequences` (token ids of the training texts, encoded as the
     /// classifier encodes them) and copies its encoder into `classifier`; returns the record of
     /// each pretraining epoch (training loss only: masked cross-entropy in nats).
+    ///
+    /// Data-parallel under a distributed `collective`, as the classifier's epochs and
+    /// `rnn lm train --objective masked` are: every rank draws the same global masked batches
+    /// (order and corruption) from `generator`, trains on its rows r, r+N, … of each (with the
+    /// targets in them; `MaskedBatch.selecting(rows:)`), and the `Trainer` sums the gradients,
+    /// weighted by each rank's masked-token count, in one all-reduce per step. A rank with no rows
+    /// or no masked token in a global batch takes part in the collective calls with an empty
+    /// step. Dropout masks then come from a per-rank generator, so `generator` advances alike on
+    /// every rank (by the batches only). One process: `generator` draws batches and dropout masks
+    /// as before, and the results are unchanged bit for bit.
     static func pretrain(_ classifier: TextClassifier, sequences: [[Int32]], tokenizer: Tokenizer, settings: Settings,
                          options: ClassifierTrainingOptions, generator: inout SeededGenerator,
+                         collective: any Collective = SingleProcessCollective(),
                          log: (String) -> Void) throws -> [EpochRecord] {
         guard settings.epochs >= 1 else { return [] }
         // On by default, so a shape it cannot serve is skipped with a note rather than refused.
@@ -88,13 +104,27 @@ enum ClassificationPretraining {
         training.learningRate = settings.learningRate
         training.clipNorm = options.training.clipNorm
         let trainer = try Trainer(store: model.store, options: training)
+        trainer.collective = collective
         let tokens = sequences.reduce(0) { $0 + $1.count }
-        log("pretraining: masked tokens on the \(sequences.count) training texts (\(tokens) tokens, labels unused), \(settings.epochs) epoch(s)")
+        let split = collective.isDistributed ? ", split over \(collective.size) ranks" : ""
+        log("pretraining: masked tokens on the \(sequences.count) training texts (\(tokens) tokens, labels unused), \(settings.epochs) epoch(s)\(split)")
+        // Distributed: this rank's dropout masks, drawn afresh every epoch.
+        var dropoutGenerator = generator
         let history = try trainer.fit(
-            batches: { _ in
-                try maskedBatches(sequences, config: network, batchSize: options.batchSize, shuffle: true, generator: &generator)
+            batches: { epoch -> [MaskedBatch?] in
+                if collective.isDistributed {
+                    dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed &+ distributedDropoutSeedOffset,
+                                                                            rank: collective.rank, epoch: epoch)
+                }
+                let global = try maskedBatches(sequences, config: network, batchSize: options.batchSize, shuffle: true, generator: &generator)
+                return collective.shard(global, rows: \.size) { $0.selecting(rows: $1) }
             },
-            step: { try model.trainStep($0, generator: &generator) },
+            step: { batch in
+                // A rank's rows may hold no row or no target of the global batch: nothing to learn from them.
+                guard let batch, !batch.positions.isEmpty else { return .empty }
+                return collective.isDistributed ? try model.trainStep(batch, generator: &dropoutGenerator)
+                    : try model.trainStep(batch, generator: &generator)
+            },
             validate: nil,
             onEvent: { event in
                 switch event {
@@ -103,8 +133,12 @@ enum ClassificationPretraining {
                     log(String(format: "pretraining epoch %d/%d batch %d/%d: masked cross-entropy %.3f, %.0f tokens/s",
                                epoch, settings.epochs, batch, batches, runningLoss, tokensPerSecond))
                 case .epoch(let record):
+                    // CPU seconds of this process (rank 0's), a better measure than seconds on a busy machine.
+                    let details = [record.cpuSeconds.map { String(format: "%.1f CPU-s", $0) },
+                                   record.allReduceSeconds.map { String(format: "all-reduce %.1f s", $0) }].compactMap { $0 }
                     log(String(format: "pretraining epoch %d/%d: masked cross-entropy %.3f nats, %.0f s, %.0f tokens/s",
-                               record.epoch, settings.epochs, record.trainLoss, record.seconds, record.tokensPerSecond))
+                               record.epoch, settings.epochs, record.trainLoss, record.seconds, record.tokensPerSecond)
+                        + (details.isEmpty ? "" : " (" + details.joined(separator: ", ") + ")"))
                 default: break
                 }
             })

@@ -50,6 +50,7 @@ struct ClassifyTrain: ParsableCommand {
     @Option(help: "Epochs of masked-token pretraining of the embedding and encoder on the training texts (labels unused) before training the classifier; 0: none; auto: 1 when the training texts average at least 64 tokens, else none.")
     var pretrainEpochs = "auto"
     @Option(help: "Learning rate of the pretraining stage.") var pretrainLr: Float = 3e-3
+    @Option(help: "Dropout of the masked model in the pretraining stage.") var pretrainDropout: Float = 0.1
     @Option(help: "word, char, wordpiece, bpe, or a tokenizer.json file.") var tokenizer = "word"
     @Option(help: "Largest vocabulary to train.") var vocabSize = 20_000
     @Option(help: "Keep at most this many tokens per text.") var maxLength = 400
@@ -81,6 +82,7 @@ struct ClassifyTrain: ParsableCommand {
             options.initEncoder = initEncoder
             options.pretrainEpochs = try PretrainingChoice(pretrainEpochs)
             options.pretrainLearningRate = pretrainLr
+            options.pretrainDropout = pretrainDropout
             options.tokenizer = try TokenizerChoice(tokenizer)
             options.vocabularySize = vocabSize
             options.maxLength = maxLength

@@ -84,6 +84,12 @@ final class ClassificationPretrainingTests: XCTestCase {
                                                              output: directory + "-bad", writtenBy: "test")) { error in
             XCTAssertEqual("\(error)", "--pretrain-epochs must be auto or 0 or more, got -1")
         }
+        var badDropout = options(pretrainEpochs: 1)
+        badDropout.pretrainDropout = 1
+        XCTAssertThrowsError(try ClassificationTraining.train(source: source, options: badDropout, output: directory + "-bad",
+                                                             writtenBy: "test")) { error in
+            XCTAssertEqual("\(error)", "--pretrain-dropout must be in [0, 1), got 1.0")
+        }
     }
 
     // MARK: --pretrain-epochs auto

@@ -29,6 +29,24 @@ final class DistributedTrainingTests: XCTestCase {
                                         "--epochs", "2", "--batch-size", "8"])
     }
 
+    /// The masked pretraining stage of `classify train` is split over the ranks too: every rank
+    /// corrupts the same global batches and trains on its rows. With dropout off in both stages,
+    /// 2 and 3 ranks (dense and sharded step) end with the model of one process. Batches of 5 rows
+    /// of the 216 training texts end with a batch of 1 row, so some ranks have no rows in a batch
+    /// (and, with 3 ranks, many a rank's 1 or 2 rows hold no masked token).
+    func testClassifyWithPretrainingTwoAndThreeRanksMatchOneProcess() throws {
+        let arguments = ["classify", "train", "--pretrain-epochs", "1", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
+                         "--label-column", "sentiment", "--hidden", "8", "--embedding-dim", "8", "--dropout", "0",
+                         "--epochs", "1", "--batch-size", "5"]
+        try assertRanksMatchOneProcess(arguments + ["--pretrain-dropout", "0"])
+        // With the default pretraining dropout (per-rank masks): rank 0 alone logs the stage, once, split.
+        let (rnn, mpirun) = try tools()
+        let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + ["--out", directory + "/dropout"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr.components(separatedBy: "split over 2 ranks").count - 1, 1, result.stderr)
+        XCTAssertEqual(result.stderr.components(separatedBy: "pretraining epoch 1/1: masked cross-entropy").count - 1, 1, result.stderr)
+    }
+
     func testLanguageModelDocumentsAndCorpusTwoRanksMatchOneProcess() throws {
         try assertRanksMatchOneProcess(["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
                                         "--dropout", "0", "--epochs", "3", "--batch-size", "4"])
