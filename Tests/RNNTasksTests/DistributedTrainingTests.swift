@@ -77,18 +77,11 @@ final class DistributedTrainingTests: XCTestCase {
     /// all-reduce after the backward pass (the same products and the same two-term sums per
     /// element); on 3 ranks, those of one process.
     func testOverlappedAllReduceIsBitwiseTheBlockingOne() throws {
-        let (rnn, mpirun) = try tools()
         let arguments = ["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
                          "--embedding-dim", "8", "--no-tie-embeddings", "--dropout", "0", "--epochs", "3", "--batch-size", "4",
                          "--no-shared-memory"]
-        var outputs: [String] = []
-        for flags in [[], ["--blocking-allreduce"]] {
-            let out = directory + "/overlap\(flags.joined())"
-            let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + flags + ["--out", out])
-            XCTAssertEqual(result.status, 0, result.stderr)
-            XCTAssertEqual(result.stderr.contains("overlapping the output layer's all-reduce"), flags.isEmpty, result.stderr)
-            outputs.append(out)
-        }
+        let outputs = try trainOnTwoRanks(arguments, withAndWithout: ["--blocking-allreduce"],
+                                          loggingOnlyWithout: "overlapping the output layer's all-reduce")
         XCTAssertEqual(try maxDifference(outputs[0] + "/model.safetensors", outputs[1] + "/model.safetensors"), 0)
         try assertRanksMatchOneProcess(arguments, ranks: [3])
     }
@@ -98,18 +91,11 @@ final class DistributedTrainingTests: XCTestCase {
     /// sums by parts) 2 ranks give bitwise the weights of MPI's blocking all-reduce; on 3 ranks,
     /// with clipping, those of one process (checked above by every `assertRanksMatchOneProcess`).
     func testSharedMemoryStepIsBitwiseTheAllReduceStep() throws {
-        let (rnn, mpirun) = try tools()
         let arguments = ["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
                          "--embedding-dim", "8", "--no-tie-embeddings", "--dropout", "0", "--epochs", "3", "--batch-size", "4",
                          "--clip-norm", "0"]
-        var outputs: [String] = []
-        for flags in [[], ["--no-shared-memory", "--blocking-allreduce"]] {
-            let out = directory + "/shared\(flags.joined())"
-            let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + flags + ["--out", out])
-            XCTAssertEqual(result.status, 0, result.stderr)
-            XCTAssertEqual(result.stderr.contains("share this machine's memory"), flags.isEmpty, result.stderr)
-            outputs.append(out)
-        }
+        let outputs = try trainOnTwoRanks(arguments, withAndWithout: ["--no-shared-memory", "--blocking-allreduce"],
+                                          loggingOnlyWithout: "share this machine's memory")
         XCTAssertEqual(try maxDifference(outputs[0] + "/model.safetensors", outputs[1] + "/model.safetensors"), 0)
         XCTAssertEqual(try maxDifference(outputs[0] + "/checkpoint/optimizer.safetensors", outputs[1] + "/checkpoint/optimizer.safetensors"), 0)
     }
@@ -148,6 +134,20 @@ final class DistributedTrainingTests: XCTestCase {
         try assertRanksMatchOneProcess(["translate", "train", "--source", source, "--target", target, "--hidden", "8", "--embedding-dim", "6",
                                         "--min-frequency", "1", "--dropout", "0", "--epochs", "2", "--batch-size", "6",
                                         "--validation-split", "0.2", "--beam", "2"])
+    }
+
+    /// Trains `arguments` on 2 ranks twice, as they are and with `flags`; only the first run's log
+    /// says `marker`. Returns the two output directories.
+    private func trainOnTwoRanks(_ arguments: [String], withAndWithout flags: [String], loggingOnlyWithout marker: String,
+                                 file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
+        let (rnn, mpirun) = try tools()
+        return try [[], flags].enumerated().map { index, extra in
+            let out = directory + "/two-ranks-\(index)"
+            let result = try run(mpirun, mpirunFlags + ["-np", "2", rnn] + arguments + extra + ["--out", out])
+            XCTAssertEqual(result.status, 0, result.stderr, file: file, line: line)
+            XCTAssertEqual(result.stderr.contains(marker), extra.isEmpty, result.stderr, file: file, line: line)
+            return out
+        }
     }
 
     /// Trains with `arguments` once in one process and once on 2 ranks (3 for classify too, so a
