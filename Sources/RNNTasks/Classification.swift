@@ -289,15 +289,7 @@ public enum ClassificationTraining {
         var metrics = report.map { $0.metrics.mapKeys { "validation_" + $0 } } ?? [:]
         metrics["training_seconds"] = seconds
         let file = ModelConfigFile(task: "classify", model: config, training: trainingRecord, metrics: metrics, writtenBy: writtenBy)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        if collective.isLeader {
-            try ModelDirectory.save(file, store: model.store, extraFiles: [
-                ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
-                "history.json": try encoder.encode(history),
-                "history.csv": Data(trainer.historyCSV().utf8),
-            ], to: output)
-        }
+        try run.saveModel(file, store: model.store, history: history, files: [ModelDirectory.tokenizerFile: try tokenizer.jsonData()])
         return ClassifierTrainingResult(history: history, validation: report, trainingExamples: split.training.count,
                                         validationExamples: split.validation.count, seconds: seconds, summary: model.summary())
     }

@@ -266,14 +266,7 @@ public enum ForecasterTraining {
                                    metrics: ["validation_rmse": validationRMSE, "validation_mse_scaled": validationMSE,
                                              "training_seconds": seconds],
                                    writtenBy: writtenBy)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        if collective.isLeader {
-            try ModelDirectory.save(file, store: model.store, extraFiles: [
-                "history.json": try encoder.encode(history),
-                "history.csv": Data(trainer.historyCSV().utf8),
-            ], to: output)
-        }
+        try run.saveModel(file, store: model.store, history: history)
         return ForecasterTrainingResult(history: history, split: split, trainingWindows: trainingOrigins.count,
                                         validationWindows: validationOrigins.count, validationRMSE: validationRMSE,
                                         seconds: seconds, summary: model.summary())

@@ -188,15 +188,7 @@ extension LanguageModelTraining {
         let seconds = elapsed()
         metrics["training_seconds"] = seconds
         let file = ModelConfigFile(task: "lm", model: config, training: record, metrics: metrics, writtenBy: writtenBy)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        if collective.isLeader {
-            try ModelDirectory.save(file, store: model.store, extraFiles: [
-                ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
-                "history.json": try encoder.encode(history),
-                "history.csv": Data(trainer.historyCSV().utf8),
-            ], to: output)
-        }
+        try run.saveModel(file, store: model.store, history: history, files: [ModelDirectory.tokenizerFile: try tokenizer.jsonData()])
         var result = LanguageModelTrainingResult(model: .rnn, history: history,
                                                  validation: evaluation.map { LanguageModelEvaluation(crossEntropy: $0.crossEntropy, tokens: $0.tokens) },
                                                  bigramValidation: nil, trainingTokens: tokenCount,

@@ -190,15 +190,7 @@ extension LanguageModelTraining {
         let seconds = elapsed()
         metrics["training_seconds"] = seconds
         let file = ModelConfigFile(task: "lm", model: config, training: record, metrics: metrics, writtenBy: writtenBy)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        if collective.isLeader {
-            try ModelDirectory.save(file, store: model.store, extraFiles: [
-                ModelDirectory.tokenizerFile: try data.tokenizer.jsonData(),
-                "history.json": try encoder.encode(history),
-                "history.csv": Data(trainer.historyCSV().utf8),
-            ], to: output)
-        }
+        try run.saveModel(file, store: model.store, history: history, files: [ModelDirectory.tokenizerFile: try data.tokenizer.jsonData()])
         return LanguageModelTrainingResult(model: .rnn, history: history, validation: validation, bigramValidation: bigramValidation,
                                            trainingTokens: data.trainingTokenCount, validationTokens: data.validationTokenCount,
                                            vocabularySize: V, seconds: seconds, summary: model.summary(), heads: heads)

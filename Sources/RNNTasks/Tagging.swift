@@ -352,13 +352,7 @@ public enum TaggingTraining {
             metrics["validation_tokens"] = Double(report.tokens)
         }
         let file = ModelConfigFile(task: "tag", model: config, training: trainingRecord, metrics: metrics, writtenBy: writtenBy)
-        if collective.isLeader {
-            try ModelDirectory.save(file, store: model.store, extraFiles: [
-                TrainedTagger.vocabularyFile: try encoder.encode(vocabulary),
-                "history.json": try encoder.encode(history),
-                "history.csv": Data(trainer.historyCSV().utf8),
-            ], to: output)
-        }
+        try run.saveModel(file, store: model.store, history: history, files: [TrainedTagger.vocabularyFile: try encoder.encode(vocabulary)])
         return TaggerTrainingResult(tagger: TrainedTagger(model: model, vocabulary: vocabulary, configFile: file), history: history,
                                     validation: report, trainingSentences: split.training.count,
                                     validationSentences: split.validation.count, seconds: seconds, summary: model.summary())

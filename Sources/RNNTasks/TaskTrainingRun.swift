@@ -125,6 +125,20 @@ final class TaskTrainingRun {
         try collective.sum(values)
     }
 
+    /// Rank 0 saves the trained model in `output` (ModelDirectory: config, weights, `files`) with
+    /// the training history as `history.json` and `history.csv`; the other ranks hold the same
+    /// weights and skip it.
+    func saveModel<Model: Codable & Sendable>(_ file: ModelConfigFile<Model>, store: ParameterStore, history: [EpochRecord],
+                                              files: [String: Data] = [:]) throws {
+        guard collective.isLeader else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var files = files
+        files["history.json"] = try encoder.encode(history)
+        files["history.csv"] = Data(trainer.historyCSV().utf8)
+        try ModelDirectory.save(file, store: store, extraFiles: files, to: output)
+    }
+
     /// Rank 0 writes the checkpoint; the other ranks hold the same weights and skip it.
     private func saveCheckpoint(_ state: TrainerState) throws {
         guard collective.isLeader else { return }
