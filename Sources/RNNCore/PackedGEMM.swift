@@ -104,14 +104,16 @@ public final class PackedMatrix: @unchecked Sendable {
                     row += 16
                 }
             }
-            if pairedEnd > rows16 {
-                var panel = 0
-                while panel < pairedPanels {
-                    let packed = base + panel * K * width
-                    multiplyPanelPairBlock8AVX512(K: K, a: a + rows16 * lda, lda: lda, packed0: packed, packed1: packed + K * width,
-                                                  c: c + rows16 * ldc + panel * width, ldc: ldc, accumulate: accumulate)
-                    panel += 2
+            var panel = 0
+            while panel < pairedPanels {
+                let packed = base + panel * K * width
+                var row = rows16
+                while row < pairedEnd {
+                    multiplyPanelPairBlock8AVX512(K: K, a: a + row * lda, lda: lda, packed0: packed, packed1: packed + K * width,
+                                                  c: c + row * ldc + panel * width, ldc: ldc, accumulate: accumulate)
+                    row += 8
                 }
+                panel += 2
             }
         }
         for panel in 0..<panelCount {

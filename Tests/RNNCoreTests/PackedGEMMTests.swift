@@ -43,6 +43,29 @@ final class PackedGEMMTests: XCTestCase {
         }
     }
 
+    /// Rows of A a multiple of 4 KiB apart (lda = 1024 floats: the LSTM backward product at
+    /// H = 256) skip the 16-row kernel and go through the 8-row kernels; every 8-row block must be
+    /// computed, not only the first (m = 16, 24, 32, 40 against a naive product).
+    func testAliasedRowStrideComputesEveryRow() {
+        var generator = SeededGenerator(seed: 9)
+        let n = 72, k = 1024, lda = 1024, ldc = n
+        let weights = (0..<(k * n)).map { _ in generator.nextUnitFloat() - 0.5 }
+        let packed = PackedMatrix()
+        packed.pack(weights, rows: k, columns: n, ld: n, transposed: false)
+        for m in [8, 16, 19, 24, 32, 40] {
+            let a = (0..<(m * lda)).map { _ in generator.nextUnitFloat() - 0.5 }
+            var c = [Float](repeating: 1, count: m * ldc)
+            c.withUnsafeMutableBufferPointer { packed.multiply(rows: m, a: a, lda: lda, c: $0.baseAddress!, ldc: ldc, accumulate: true) }
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum: Float = 1
+                    for p in 0..<k { sum += a[i * lda + p] * weights[p * n + j] }
+                    XCTAssertEqual(c[i * ldc + j], sum, accuracy: 1e-3, "m \(m) at \(i), \(j)")
+                }
+            }
+        }
+    }
+
     /// Any split of the rows gives bitwise the same result (each element is one multiply-add
     /// chain over k in order, in the 4-row and the 1-row kernel alike): what lets the recurrent
     /// step loop split its batch across threads without changing results.

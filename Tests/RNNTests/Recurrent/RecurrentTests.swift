@@ -132,6 +132,53 @@ final class RecurrentTests: XCTestCase {
         }
     }
 
+    /// Wide layers take other step-kernel paths than the small ones the finite differences
+    /// check: at H = 256 an LSTM's backward product has gate rows 4 KiB apart (G = 1024), which
+    /// go through the 8-row kernels block by block (a GRU at H = 128: one 16-row block and one
+    /// 8-row block). A batch of 24 rows over 2 steps (packed step kernels) must give what its
+    /// rows give one at a time (BLAS's matrix-vector path), summed.
+    func testWideBatchMatchesRowsOneAtATime() throws {
+        let savedThreads = BLAS.threads
+        defer { BLAS.setThreads(savedThreads) }
+        BLAS.setThreads(1)
+        let T = 2, B = 24, I = 4
+        for (cell, H) in [(CellType.lstm, 256), (.gru, 128)] {
+            let config = RecurrentConfig(cell: cell, inputSize: I, hiddenSize: H, layers: 1)
+            let x = randomTensor([T, B, I], seed: 61)
+            let outputCotangent = randomTensor([T, B, H], seed: 62, scale: 0.1)
+            func rows(_ tensor: Tensor, _ row: Int, width: Int) throws -> Tensor {
+                let scalars = tensor.scalars
+                var picked: [Float] = []
+                for t in 0..<T {
+                    let start = (t * B + row) * width
+                    picked += scalars[start..<start + width]
+                }
+                return try Tensor(shape: [T, 1, width], scalars: picked)
+            }
+            let (layer, store) = try makeLayer(config)
+            func run(_ input: Tensor, _ cotangent: Tensor) throws -> (input: Tensor, parameters: [Tensor]) {
+                var generator = SeededGenerator(seed: 1)
+                _ = try layer.forward(input, lengths: nil, initialState: nil, generator: &generator)
+                store.zeroGradients()
+                let gradients = try layer.backward(outputGradient: cotangent)
+                return (gradients.input, store.parameters.map { store.gradientTensor($0) })
+            }
+            let whole = try run(x, outputCotangent)
+            var summed = whole.parameters.map { Tensor(shape: $0.shape) }
+            for row in 0..<B {
+                let one = try run(try rows(x, row, width: I), try rows(outputCotangent, row, width: H))
+                assertClose(one.input, try rows(whole.input, row, width: I), absolute: 1e-4, "\(cell) H \(H) input gradient of row \(row)")
+                for index in summed.indices {
+                    let added: [Float] = zip(summed[index].scalars, one.parameters[index].scalars).map { $0 + $1 }
+                    summed[index] = try Tensor(shape: summed[index].shape, scalars: added)
+                }
+            }
+            for (index, (expected, actual)) in zip(summed, whole.parameters).enumerated() {
+                assertClose(actual, expected, absolute: 1e-3, "\(cell) H \(H) parameter gradient \(index)")
+            }
+        }
+    }
+
     func testMergeModesMatchFiniteDifferences() throws {
         for cell in CellType.allCases {
             for merge in MergeMode.allCases {
