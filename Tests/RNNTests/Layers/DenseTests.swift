@@ -26,6 +26,29 @@ final class DenseTests: XCTestCase {
         }
     }
 
+    /// A product of at least 2²² multiply-adds runs on two threads (halves of the output units
+    /// for ∂L/∂W, halves of the rows for y and ∂L/∂x): everything must match one thread, with
+    /// 1,030 units (not a multiple of the 16-unit split) and 66 rows.
+    func testTwoThreadsMatchOneOnALargeProduct() throws {
+        let savedThreads = BLAS.threads
+        defer { BLAS.setThreads(savedThreads) }
+        let x = randomTensor([66, 64], seed: 13), cotangent = randomTensor([66, 1030], seed: 14)
+        func run(threads: Int) throws -> [Tensor] {
+            BLAS.setThreads(threads)
+            let store = ParameterStore()
+            var generator = SeededGenerator(seed: 5)
+            let dense = try Dense(inputSize: 64, outputSize: 1030, store: store, generator: &generator)
+            let y = try dense.forward(x)
+            store.zeroGradients()
+            let dx = try dense.backward(outputGradient: cotangent)
+            return [y, dx] + store.parameters.map { store.gradientTensor($0) }
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        for (index, (expected, actual)) in zip(one, two).enumerated() {
+            assertClose(actual, expected, relative: 1e-5, "result \(index)")
+        }
+    }
+
     func testForwardComputesAffineMap() throws {
         let store = ParameterStore()
         var generator = SeededGenerator(seed: 1)

@@ -135,14 +135,14 @@ final class RecurrentTests: XCTestCase {
     /// Wide layers take other step-kernel paths than the small ones the finite differences
     /// check: at H = 256 an LSTM's backward product has gate rows 4 KiB apart (G = 1024), which
     /// go through the 8-row kernels block by block (a GRU at H = 128: one 16-row block and one
-    /// 8-row block). A batch of 24 rows over 2 steps (packed step kernels) must give what its
-    /// rows give one at a time (BLAS's matrix-vector path), summed.
+    /// 8-row block). A batch of 24 rows over 2 steps (packed step kernels; 34 rows on two threads,
+    /// 20 and 14 each) must give what its rows give one at a time (BLAS's matrix-vector path),
+    /// summed.
     func testWideBatchMatchesRowsOneAtATime() throws {
         let savedThreads = BLAS.threads
         defer { BLAS.setThreads(savedThreads) }
-        BLAS.setThreads(1)
-        let T = 2, B = 24, I = 4
-        for (cell, H) in [(CellType.lstm, 256), (.gru, 128)] {
+        let T = 2, I = 4
+        for (cell, H, threads, B) in [(CellType.lstm, 256, 1, 24), (.lstm, 256, 2, 34), (.gru, 128, 1, 24)] {
             let config = RecurrentConfig(cell: cell, inputSize: I, hiddenSize: H, layers: 1)
             let x = randomTensor([T, B, I], seed: 61)
             let outputCotangent = randomTensor([T, B, H], seed: 62, scale: 0.1)
@@ -157,6 +157,7 @@ final class RecurrentTests: XCTestCase {
             }
             let (layer, store) = try makeLayer(config)
             func run(_ input: Tensor, _ cotangent: Tensor) throws -> (input: Tensor, parameters: [Tensor]) {
+                BLAS.setThreads(input.shape[1] == 1 ? 1 : threads)
                 var generator = SeededGenerator(seed: 1)
                 _ = try layer.forward(input, lengths: nil, initialState: nil, generator: &generator)
                 store.zeroGradients()
@@ -167,14 +168,14 @@ final class RecurrentTests: XCTestCase {
             var summed = whole.parameters.map { Tensor(shape: $0.shape) }
             for row in 0..<B {
                 let one = try run(try rows(x, row, width: I), try rows(outputCotangent, row, width: H))
-                assertClose(one.input, try rows(whole.input, row, width: I), absolute: 1e-4, "\(cell) H \(H) input gradient of row \(row)")
+                assertClose(one.input, try rows(whole.input, row, width: I), absolute: 1e-4, "\(cell) H \(H) threads \(threads) input gradient of row \(row)")
                 for index in summed.indices {
                     let added: [Float] = zip(summed[index].scalars, one.parameters[index].scalars).map { $0 + $1 }
                     summed[index] = try Tensor(shape: summed[index].shape, scalars: added)
                 }
             }
             for (index, (expected, actual)) in zip(summed, whole.parameters).enumerated() {
-                assertClose(actual, expected, absolute: 1e-3, "\(cell) H \(H) parameter gradient \(index)")
+                assertClose(actual, expected, absolute: 1e-3, "\(cell) H \(H) threads \(threads) parameter gradient \(index)")
             }
         }
     }
