@@ -8,7 +8,8 @@
 # without the overlap, `2ranks-sharded` the sharded optimizer step over MPI. Prints one JSON
 # line per run (training tokens/s of the best epoch, per-step
 # milliseconds of wall and CPU time in compute / wait / communication / update, machine load
-# before and after), then the all-reduce alone for each gradient size.
+# before and after), then per configuration and mode the median ratio to 1rank-1thread over the
+# rounds (ROUNDS, paired round by round), then the all-reduce alone for each gradient size.
 #
 #   [MODES="1rank-1thread 2ranks-1thread"] [CONFIGS="imdb-lstm"] scripts/bench-distributed.sh [RNN_BINARY] [OUT_DIR]
 # Needs Open MPI (apt-get install libopenmpi-dev openmpi-bin) and ../shared/data.
@@ -17,6 +18,7 @@ cd "$(dirname "$0")/.."
 rnn=${1:-.build/release/rnn}
 out=${2:-$(mktemp -d)}
 mkdir -p "$out"
+rm -f "$out/records.jsonl"
 shared=${SHARED:-../shared/data}
 [[ -d $shared ]] || shared=/work/shared/data
 rounds=${ROUNDS:-1}
@@ -84,6 +86,7 @@ if history[0].get("phases") is not None and steps:
         record[phase + "_ms_per_step"] = round(sum(r["phases"][phase]["seconds"] for r in history) / (steps * len(history)) * 1000, 2)
         record[phase + "_cpu_ms_per_step"] = round(sum(r["phases"][phase]["cpuSeconds"] for r in history) / (steps * len(history)) * 1000, 2)
 print(json.dumps(record))
+open(sys.argv[1].rsplit("/", 2)[0] + "/records.jsonl", "a").write(json.dumps(record) + "\n")
 PY
 }
 
@@ -98,6 +101,20 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 # The gradient all-reduce alone, at each configuration's gradient size.
+# Summary: each mode's throughput over 1rank-1thread of the same round (paired, so a slow
+# stretch of the machine hits both sides of a ratio less often), median and range.
+python3 - "$out/records.jsonl" <<'PY'
+import json, statistics, sys
+records = [json.loads(line) for line in open(sys.argv[1])]
+for config in dict.fromkeys(r["config"] for r in records):
+    base = [r["tokens_per_second"] for r in records if r["config"] == config and r["mode"] == "1rank-1thread"]
+    for mode in dict.fromkeys(r["mode"] for r in records if r["config"] == config and r["mode"] != "1rank-1thread"):
+        runs = [r["tokens_per_second"] for r in records if r["config"] == config and r["mode"] == mode]
+        ratios = [b / a for a, b in zip(base, runs)]
+        if ratios:
+            print(json.dumps({"config": config, "mode": mode, "rounds": len(ratios), "median_ratio_to_1rank_1thread": round(statistics.median(ratios), 3),
+                              "min": round(min(ratios), 3), "max": round(max(ratios), 3), "ratios": [round(x, 3) for x in ratios]}))
+PY
 [[ -n ${SKIP_ALONE:-} ]] && exit 0
 for name in ${CONFIGS:-imdb-lstm jokes-lm}; do
   [[ -f $out/$name-1rank-1thread/model.safetensors ]] || continue
