@@ -100,7 +100,6 @@ for round in $(seq 1 "$rounds"); do
     done
   done
 done
-# The gradient all-reduce alone, at each configuration's gradient size.
 # Summary: each mode's throughput over 1rank-1thread of the same round (paired, so a slow
 # stretch of the machine hits both sides of a ratio less often), median and range.
 python3 - "$out/records.jsonl" <<'PY'
@@ -116,6 +115,7 @@ for config in dict.fromkeys(r["config"] for r in records):
                               "min": round(min(ratios), 3), "max": round(max(ratios), 3), "ratios": [round(x, 3) for x in ratios]}))
 PY
 [[ -n ${SKIP_ALONE:-} ]] && exit 0
+# The gradient all-reduce alone, at each configuration's gradient size.
 for name in ${CONFIGS:-imdb-lstm jokes-lm}; do
   [[ -f $out/$name-1rank-1thread/model.safetensors ]] || continue
   floats=$(python3 -c "import json,sys; print(sum(__import__('math').prod(v['shape']) for k,v in json.loads(open(sys.argv[1],'rb').read()[8:8+int.from_bytes(open(sys.argv[1],'rb').read(8),'little')]).items() if k!='__metadata__'))" "$out/$name-1rank-1thread/model.safetensors")
