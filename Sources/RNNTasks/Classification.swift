@@ -229,7 +229,8 @@ public enum ClassificationTraining {
             _ = try ClassificationPretraining.pretrain(model, sequences: split.training.map { sequences[$0] }, tokenizer: tokenizer,
                                                        settings: .init(epochs: pretraining.epochs, learningRate: options.pretrainLearningRate,
                                                                        dropout: options.pretrainDropout),
-                                                       options: options, generator: &generator, collective: collective, log: log)
+                                                       options: options, generator: &generator, collective: collective,
+                                                       stopRequested: stopRequested, log: log)
         }
         model.embedding.isFrozen = options.freezeEmbeddings
 

@@ -81,6 +81,7 @@ enum ClassificationPretraining {
     static func pretrain(_ classifier: TextClassifier, sequences: [[Int32]], tokenizer: Tokenizer, settings: Settings,
                          options: ClassifierTrainingOptions, generator: inout SeededGenerator,
                          collective: any Collective = SingleProcessCollective(),
+                         stopRequested: () -> Bool = { false },
                          log: (String) -> Void) throws -> [EpochRecord] {
         guard settings.epochs >= 1 else { return [] }
         // On by default, so a shape it cannot serve is skipped with a note rather than refused.
@@ -110,6 +111,7 @@ enum ClassificationPretraining {
         log("pretraining: masked tokens on the \(sequences.count) training texts (\(tokens) tokens, labels unused), \(settings.epochs) epoch(s)\(split)")
         // Distributed: this rank's dropout masks, drawn afresh every epoch.
         var dropoutGenerator = generator
+        var toldAboutStop = false
         let history = try trainer.fit(
             batches: { epoch -> [MaskedBatch?] in
                 if collective.isDistributed {
@@ -127,6 +129,15 @@ enum ClassificationPretraining {
             },
             validate: nil,
             onEvent: { event in
+                if case .batch(let epoch, let batch, let batches, _, _, _, let elapsed) = event, !toldAboutStop, stopRequested() {
+                    // The stage keeps no checkpoint of its own (the classifier's first one holds
+                    // its result), so a stop waits for its end: say so, with how long that is.
+                    toldAboutStop = true
+                    let stepsLeft = batches - batch + (settings.epochs - epoch) * batches
+                    if stepsLeft > 0 { log(String(format: "pretraining: the stage keeps no checkpoint of its own, so it runs its %d remaining steps "
+                               + "(about %.0f s), then the first classifier step saves the checkpoint (Ctrl-C again to quit at once, "
+                               + "which loses the stage)", stepsLeft, Double(stepsLeft) * elapsed / Double(max(batch, 1)))) }
+                }
                 switch event {
                 case .batch(let epoch, let batch, let batches, let runningLoss, _, let tokensPerSecond, _)
                     where batch % max(batches / 10, 1) == 0 && batch < batches:

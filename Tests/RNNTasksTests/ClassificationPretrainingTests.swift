@@ -53,6 +53,23 @@ final class ClassificationPretrainingTests: XCTestCase {
         XCTAssertEqual(lines.filter { $0.hasPrefix("pretraining epoch") && $0.contains(" nats") }.count, 3)
     }
 
+    /// Ctrl-C during the stage: it has no checkpoint of its own, so it runs to its end (the same
+    /// epochs as without the stop) and says so once, with the steps left.
+    func testStopRequestDuringPretrainingIsAnnouncedAndTheStageCompletes() throws {
+        let (classifier, tokenizer, sequences) = try setUpClassifier(bidirectional: true)
+        var generator = SeededGenerator(seed: 9)
+        var lines: [String] = []
+        let history = try ClassificationPretraining.pretrain(classifier, sequences: sequences, tokenizer: tokenizer,
+                                                             settings: .init(epochs: 2, learningRate: 0.01),
+                                                             options: options(pretrainEpochs: 2), generator: &generator,
+                                                             stopRequested: { true }, log: { lines.append($0) })
+        XCTAssertEqual(history.count, 2)
+        let notices = lines.filter { $0.contains("keeps no checkpoint of its own") }
+        XCTAssertEqual(notices.count, 1, "\(lines)")
+        let batches = (sequences.count + options(pretrainEpochs: 2).batchSize - 1) / options(pretrainEpochs: 2).batchSize
+        XCTAssertTrue(notices[0].contains("its \(2 * batches - 1) remaining steps"), "\(notices) with \(batches) batches per epoch")
+    }
+
     /// A unidirectional classifier cannot use the masked objective: skipped with a note, untouched.
     func testUnidirectionalClassifierSkipsPretraining() throws {
         let (classifier, tokenizer, sequences) = try setUpClassifier(bidirectional: false)
