@@ -186,14 +186,20 @@ public enum ClassificationTraining {
             throw RNNError("--init-encoder and --glove both initialise the embedding; use one of them")
         }
         let pretrained = try options.initEncoder.map(TrainedMaskedLanguageModel.load(from:))
+        // --resume continues the classifier's checkpoint or, for a run stopped in the masked
+        // pretraining stage, that stage's: the tokenizer and the decision come from there.
+        let pretrainingFolder = ClassificationPretraining.checkpointDirectory(in: output)
+        let resumesPretraining = options.resume && Checkpoint.directory(in: output) == nil
+            && Checkpoint.directory(in: pretrainingFolder) != nil
+        let resumeFrom = resumesPretraining ? pretrainingFolder : output
         var tokenizer = options.resume
-            ? try Tokenizer(contentsOf: Checkpoint.requireDirectory(in: output) + "/tokenizer.json")
+            ? try Tokenizer(contentsOf: Checkpoint.requireDirectory(in: resumeFrom) + "/tokenizer.json")
             : try pretrained?.tokenizer ?? options.tokenizer.make(texts: split.training.map { texts[$0] }, vocabularySize: options.vocabularySize,
                                                                minFrequency: options.minFrequency, extraSpecialTokens: ClassificationPretraining.firstTokenizerExtraTokens(for: options))
         var sequences = try encodeAll(texts, tokenizer: tokenizer, maxLength: options.maxLength, truncation: options.truncation)
         // A resumed run reports the decision of the run it continues (its checkpoint records it).
         let recordedDecision = options.resume
-            ? (try? Checkpoint.file(PretrainingDecision.checkpointFile, in: output)).flatMap { try? JSONDecoder().decode(PretrainingDecision.self, from: $0) }
+            ? (try? Checkpoint.file(PretrainingDecision.checkpointFile, in: resumeFrom)).flatMap { try? JSONDecoder().decode(PretrainingDecision.self, from: $0) }
             : nil
         let pretraining = recordedDecision ?? ClassificationPretraining.decide(options, trainingSequences: split.training.map { sequences[$0] })
         let maskToken = ClassificationPretraining.extraTokens(forEpochs: pretraining.epochs, options: options)
@@ -225,11 +231,14 @@ public enum ClassificationTraining {
             let copied = try initializeEncoder(of: model, from: pretrained.model, path: options.initEncoder!)
             log("encoder \(options.initEncoder!): embedding and \(copied - 1) recurrent tensors copied; its tokenizer (\(tokenizer.vocabSize) tokens) is used")
         }
-        if pretraining.epochs > 0, pretrained == nil, !options.resume {
+        let checkpointFiles = [ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
+                               PretrainingDecision.checkpointFile: try JSONEncoder().encode(pretraining)]
+        if pretraining.epochs > 0, pretrained == nil, !options.resume || resumesPretraining {
             _ = try ClassificationPretraining.pretrain(model, sequences: split.training.map { sequences[$0] }, tokenizer: tokenizer,
                                                        settings: .init(epochs: pretraining.epochs, learningRate: options.pretrainLearningRate,
                                                                        dropout: options.pretrainDropout),
-                                                       options: options, generator: &generator, collective: collective,
+                                                       options: options, generator: &generator, output: output, resume: resumesPretraining,
+                                                       checkpointFiles: checkpointFiles, collective: collective,
                                                        stopRequested: stopRequested, log: log)
         }
         model.embedding.isFrozen = options.freezeEmbeddings
@@ -246,8 +255,7 @@ public enum ClassificationTraining {
         let validationBatches = try batchesOf(split.validation, false, &generator)
         let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
                                       output: output, config: config, configFile: "classifier.json",
-                                      files: ["tokenizer.json": try tokenizer.jsonData(),
-                                              PretrainingDecision.checkpointFile: try JSONEncoder().encode(pretraining)], resume: options.resume,
+                                      files: checkpointFiles, resume: options.resume && !resumesPretraining,
                                       collective: collective, stopRequested: stopRequested, log: log)
         let trainer = run.trainer
         let selectRows = { (item: (batch: TokenBatch, labels: [Int]), rows: [Int]) throws -> (batch: TokenBatch, labels: [Int]) in
@@ -291,6 +299,12 @@ public enum ClassificationTraining {
         metrics["training_seconds"] = seconds
         let file = ModelConfigFile(task: "classify", model: config, training: trainingRecord, metrics: metrics, writtenBy: writtenBy)
         try run.saveModel(file, store: model.store, history: history, files: [ModelDirectory.tokenizerFile: try tokenizer.jsonData()])
+        // The stage's checkpoint is not needed once the classifier is saved (absent without the stage).
+        if collective.isLeader, FileManager.default.fileExists(atPath: pretrainingFolder) {
+            do { try FileManager.default.removeItem(atPath: pretrainingFolder) } catch {
+                log("note: the model is saved, but its pretraining checkpoint \(pretrainingFolder) could not be removed (\(error.localizedDescription))")
+            }
+        }
         return ClassifierTrainingResult(history: history, validation: report, trainingExamples: split.training.count,
                                         validationExamples: split.validation.count, seconds: seconds, summary: model.summary())
     }

@@ -78,10 +78,18 @@ enum ClassificationPretraining {
     /// step. Dropout masks then come from a per-rank generator, so `generator` advances alike on
     /// every rank (by the batches only). One process: `generator` draws batches and dropout masks
     /// as before, and the results are unchanged bit for bit.
+    ///
+    /// Checkpoints (`TaskTrainingRun`, as the classifier's epochs): after every epoch and on Ctrl-C
+    /// rank 0 saves the masked model, its optimizer and the generators in
+    /// `checkpointDirectory(in: output)` with `checkpointFiles` (the tokenizer and the recorded
+    /// decision, which a resumed run reads from there); `resume` continues from it, so an
+    /// interrupted stage ends with the weights of an uninterrupted one, bit for bit, and leaves
+    /// `generator` where the uninterrupted stage would.
     static func pretrain(_ classifier: TextClassifier, sequences: [[Int32]], tokenizer: Tokenizer, settings: Settings,
                          options: ClassifierTrainingOptions, generator: inout SeededGenerator,
+                         output: String, resume: Bool = false, checkpointFiles: [String: Data] = [:],
                          collective: any Collective = SingleProcessCollective(),
-                         stopRequested: () -> Bool = { false },
+                         stopRequested: @escaping () -> Bool = { false },
                          log: (String) -> Void) throws -> [EpochRecord] {
         guard settings.epochs >= 1 else { return [] }
         // On by default, so a shape it cannot serve is skipped with a note rather than refused.
@@ -104,40 +112,22 @@ enum ClassificationPretraining {
         training.epochs = settings.epochs
         training.learningRate = settings.learningRate
         training.clipNorm = options.training.clipNorm
-        let trainer = try Trainer(store: model.store, options: training)
-        trainer.collective = collective
+        let run = try TaskTrainingRun(store: model.store, options: training, generator: generator,
+                                      seed: options.seed &+ distributedDropoutSeedOffset, output: checkpointDirectory(in: output),
+                                      config: network, configFile: "masked.json", files: checkpointFiles, resume: resume,
+                                      collective: collective, stopRequested: stopRequested, log: log)
         let tokens = sequences.reduce(0) { $0 + $1.count }
         let split = collective.isDistributed ? ", split over \(collective.size) ranks" : ""
         log("pretraining: masked tokens on the \(sequences.count) training texts (\(tokens) tokens, labels unused), \(settings.epochs) epoch(s)\(split)")
-        // Distributed: this rank's dropout masks, drawn afresh every epoch.
-        var dropoutGenerator = generator
-        var toldAboutStop = false
-        let history = try trainer.fit(
-            batches: { epoch -> [MaskedBatch?] in
-                if collective.isDistributed {
-                    dropoutGenerator = DistributedTraining.dropoutGenerator(seed: options.seed &+ distributedDropoutSeedOffset,
-                                                                            rank: collective.rank, epoch: epoch)
-                }
-                let global = try maskedBatches(sequences, config: network, batchSize: options.batchSize, shuffle: true, generator: &generator)
-                return collective.shard(global, rows: \.size) { $0.selecting(rows: $1) }
-            },
-            step: { batch in
-                // A rank's rows may hold no row or no target of the global batch: nothing to learn from them.
-                guard let batch, !batch.positions.isEmpty else { return .empty }
-                return collective.isDistributed ? try model.trainStep(batch, generator: &dropoutGenerator)
-                    : try model.trainStep(batch, generator: &generator)
-            },
-            validate: nil,
+        // Every rank draws the same global batches (order and corruption) from the run's
+        // generator; dropout masks come from it in one process, from a per-rank generator
+        // (seed + offset, rank, epoch) under MPI. A rank's rows may hold no masked target.
+        let history = try run.fit(
+            batches: { generator in try maskedBatches(sequences, config: network, batchSize: options.batchSize, shuffle: true, generator: &generator) },
+            rows: \.size, select: { $0.selecting(rows: $1) },
+            step: { batch, generator in batch.positions.isEmpty ? .empty : try model.trainStep(batch, generator: &generator) },
+            validate: nil, monitor: "loss", higherIsBetter: false,
             onEvent: { event in
-                if case .batch(let epoch, let batch, let batches, _, _, _, let elapsed) = event, !toldAboutStop, stopRequested() {
-                    // The stage keeps no checkpoint of its own (the classifier's first one holds
-                    // its result), so a stop waits for its end: say so, with how long that is.
-                    toldAboutStop = true
-                    let stepsLeft = batches - batch + (settings.epochs - epoch) * batches
-                    if stepsLeft > 0 { log(String(format: "pretraining: the stage keeps no checkpoint of its own, so it runs its %d remaining steps "
-                               + "(about %.0f s), then the first classifier step saves the checkpoint (Ctrl-C again to quit at once, "
-                               + "which loses the stage)", stepsLeft, Double(stepsLeft) * elapsed / Double(max(batch, 1)))) }
-                }
                 switch event {
                 case .batch(let epoch, let batch, let batches, let runningLoss, _, let tokensPerSecond, _)
                     where batch % max(batches / 10, 1) == 0 && batch < batches:
@@ -153,9 +143,14 @@ enum ClassificationPretraining {
                 default: break
                 }
             })
+        generator = run.generator
         _ = try ClassificationTraining.initializeEncoder(of: classifier, from: model, path: "the pretraining stage")
         return history
     }
+
+    /// Where the stage keeps its checkpoint: in the classifier's output directory, beside the
+    /// classifier's own (`OUT/pretraining/checkpoint/`); removed when the training ends.
+    static func checkpointDirectory(in output: String) -> String { output + "/pretraining" }
 
     /// Whether to pretrain and for how many epochs: the fixed number, or the rule of
     /// `--pretrain-epochs auto` on the training texts' token statistics. `trainingSequences` are

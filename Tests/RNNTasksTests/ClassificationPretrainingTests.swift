@@ -44,7 +44,7 @@ final class ClassificationPretrainingTests: XCTestCase {
         let history = try ClassificationPretraining.pretrain(classifier, sequences: sequences, tokenizer: tokenizer,
                                                              settings: .init(epochs: 3, learningRate: 0.01),
                                                              options: options(pretrainEpochs: 3), generator: &generator,
-                                                             log: { lines.append($0) })
+                                                             output: try makeScratchDirectory(self), log: { lines.append($0) })
         XCTAssertEqual(history.count, 3)
         XCTAssertLessThan(history[2].trainLoss, history[0].trainLoss, "masked cross-entropy: \(history.map(\.trainLoss))")
         XCTAssertLessThan(history[0].trainLoss, log(Double(tokenizer.vocabSize)) + 0.5, "starts near uniform over the vocabulary")
@@ -53,21 +53,39 @@ final class ClassificationPretrainingTests: XCTestCase {
         XCTAssertEqual(lines.filter { $0.hasPrefix("pretraining epoch") && $0.contains(" nats") }.count, 3)
     }
 
-    /// Ctrl-C during the stage: it has no checkpoint of its own, so it runs to its end (the same
-    /// epochs as without the stop) and says so once, with the steps left.
-    func testStopRequestDuringPretrainingIsAnnouncedAndTheStageCompletes() throws {
-        let (classifier, tokenizer, sequences) = try setUpClassifier(bidirectional: true)
-        var generator = SeededGenerator(seed: 9)
+    /// Ctrl-C inside the masked stage (epoch 2 of 2, after its second step): the stage saves its
+    /// own checkpoint (`OUT/pretraining/checkpoint`, with the tokenizer), and `resume` continues
+    /// the stage, then fine-tunes, and ends with the uninterrupted run's weights, bit for bit
+    /// (masking, shuffling and dropout draw from the restored generators); the stage's checkpoint
+    /// is removed once the model is saved.
+    func testInterruptedInsidePretrainingResumesToTheSameWeights() throws {
+        let directory = try makeScratchDirectory(self)
+        let source = TextSource(path: fixture, textColumn: "review", labelColumn: "sentiment")
+        var options = options(pretrainEpochs: 2)
+        options.dropout = 0.2
+        _ = try ClassificationTraining.train(source: source, options: options, output: directory + "/whole", writtenBy: "test")
+        var steps = 0
+        let stepsPerEpoch = 12  // 180 training texts in batches of 16
+        XCTAssertThrowsError(try ClassificationTraining.train(source: source, options: options, output: directory + "/parts", writtenBy: "test",
+                                                             stopRequested: { steps += 1; return steps == stepsPerEpoch + 2 })) { error in
+            let interrupted = error as? TrainingInterrupted
+            XCTAssertEqual(interrupted?.state.partialEpoch?.epoch, 2)
+            XCTAssertEqual(interrupted?.state.partialEpoch?.batchesDone, 2)
+            XCTAssertEqual(interrupted?.message.hasSuffix("saved the checkpoint \(directory)/parts/pretraining/checkpoint. Continue with the same command and --resume"),
+                           true, "\(String(describing: interrupted?.message))")
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/parts/pretraining/checkpoint/tokenizer.json"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/parts/checkpoint"), "no classifier checkpoint yet")
+        options.resume = true
         var lines: [String] = []
-        let history = try ClassificationPretraining.pretrain(classifier, sequences: sequences, tokenizer: tokenizer,
-                                                             settings: .init(epochs: 2, learningRate: 0.01),
-                                                             options: options(pretrainEpochs: 2), generator: &generator,
-                                                             stopRequested: { true }, log: { lines.append($0) })
-        XCTAssertEqual(history.count, 2)
-        let notices = lines.filter { $0.contains("keeps no checkpoint of its own") }
-        XCTAssertEqual(notices.count, 1, "\(lines)")
-        let batches = (sequences.count + options(pretrainEpochs: 2).batchSize - 1) / options(pretrainEpochs: 2).batchSize
-        XCTAssertTrue(notices[0].contains("its \(2 * batches - 1) remaining steps"), "\(notices) with \(batches) batches per epoch")
+        _ = try ClassificationTraining.train(source: source, options: options, output: directory + "/parts", log: { lines.append($0) },
+                                             writtenBy: "test")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("resuming epoch 2 of 2 after step 2") }, "\(lines)")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("pretraining epoch") && $0.contains(" nats") }.count, 1, "only the stage's last epoch again")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: directory + "/whole/model.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: directory + "/parts/model.safetensors")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/parts/pretraining"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/whole/pretraining"))
     }
 
     /// A unidirectional classifier cannot use the masked objective: skipped with a note, untouched.
@@ -79,7 +97,7 @@ final class ClassificationPretrainingTests: XCTestCase {
         let history = try ClassificationPretraining.pretrain(classifier, sequences: sequences, tokenizer: tokenizer,
                                                              settings: .init(epochs: 2, learningRate: 0.01),
                                                              options: options(pretrainEpochs: 2), generator: &generator,
-                                                             log: { lines.append($0) })
+                                                             output: try makeScratchDirectory(self), log: { lines.append($0) })
         XCTAssertTrue(history.isEmpty)
         XCTAssertTrue(lines.contains { $0.contains("pretraining skipped") && $0.contains("bidirectional") }, "\(lines)")
         XCTAssertEqual(classifier.store.tensor(try XCTUnwrap(classifier.store.parameter(named: "rnn.weight_ih_l0"))), before)
@@ -217,7 +235,8 @@ final class ClassificationPretrainingTests: XCTestCase {
         XCTAssertTrue(longModel.configFile.training["pretraining"]?.hasPrefix("auto: 1 epoch(s): ") == true)
     }
 
-    /// Interrupted in fine-tuning epoch 2 after auto pretrained, `resume` reports the recorded
+    /// Interrupted in fine-tuning epoch 2 after auto pretrained (12 masked steps, then 12 per
+    /// fine-tuning epoch: the stop is asked for at step 12 + 12 + 2), `resume` reports the recorded
     /// decision, does not pretrain again, and ends with the uninterrupted run's weights.
     func testResumedAutoRunKeepsTheDecisionAndReachesTheSameWeights() throws {
         let directory = try makeScratchDirectory(self)
@@ -227,7 +246,7 @@ final class ClassificationPretrainingTests: XCTestCase {
         _ = try ClassificationTraining.train(source: long, options: options, output: directory + "/whole", writtenBy: "test")
         var steps = 0
         XCTAssertThrowsError(try ClassificationTraining.train(source: long, options: options, output: directory + "/parts",
-                                                             writtenBy: "test", stopRequested: { steps += 1; return steps == 12 + 2 }))
+                                                             writtenBy: "test", stopRequested: { steps += 1; return steps == 12 + 12 + 2 }))
         options.resume = true
         var lines: [String] = []
         _ = try ClassificationTraining.train(source: long, options: options, output: directory + "/parts", log: { lines.append($0) },
