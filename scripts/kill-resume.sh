@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Kill-and-resume test (issue 12): starts `rnn classify train`, `rnn lm train` and `rnn tag train` on tiny data,
+# Kill-and-resume test (issue 12): starts `rnn classify train` (also with its masked pretraining
+# stage first), `rnn lm train` and `rnn tag train` on tiny data,
 # kills them at random moments with SIGKILL (and SIGINT, once and twice), and checks after every
 # trial that
 #   - the output holds a complete checkpoint, byte-identical to the reference run's checkpoint of
@@ -31,6 +32,8 @@ now_ms() { date +%s%3N; }
 data=Tests/RNNTasksTests/Fixtures
 classify=(classify train --data $data/tiny-sentiment.csv --text-column review --label-column sentiment
           --hidden 8 --embedding-dim 384 --batch-size 16 --threads 1 --seed 7 --pretrain-epochs 0)
+# The same with the masked pretraining stage first (2 epochs; its own checkpoint, OUT/pretraining).
+pretrain=("${classify[@]:0:${#classify[@]}-2}" --pretrain-epochs 2)
 lm=(lm train --data Sources/rnn/Resources/demo/jokes.csv --text-column Joke --limit 300 --hidden 16 --vocab-size 500 --batch-size 16
     --patience 0 --threads 1 --seed 7)
 tag=(tag train --data $data/tiny-tagging.conllu --hidden 32 --embedding-dim 256 --char-dim 8 --char-hidden 16 --batch-size 16
@@ -56,7 +59,11 @@ check_checkpoint() {
   for candidate in "$out/checkpoint" "$out/checkpoint.old"; do
     [[ -f $candidate/trainer.json ]] && { folder=$candidate; break; }
   done
-  [[ -n $folder ]] || { echo none; return; }
+  if [[ -z $folder ]]; then
+    # Killed inside classify's pretraining stage after its first checkpoint: --resume continues it.
+    if [[ -f $out/pretraining/checkpoint/trainer.json || -f $out/pretraining/checkpoint.old/trainer.json ]]; then echo stage; else echo none; fi
+    return
+  fi
   local done_epochs
   done_epochs=$(grep -o '"completedEpochs" : [0-9]*' "$folder/trainer.json" | grep -o '[0-9]*$')
   if grep -q '"partialEpoch"' "$folder/trainer.json"; then echo "partial$done_epochs"; return; fi
@@ -134,6 +141,11 @@ unset counts; declare -A counts
 for ((i = 0; i < 4; i++)); do kill_trial classify INT "${classify[@]}"; done
 for ((i = 0; i < 2; i++)); do kill_trial classify "INT INT" "${classify[@]}"; done
 echo "kill-resume classify: 4 Ctrl-C and 2 double Ctrl-C trials; left:$(summary classify)"
+unset counts; declare -A counts
+reference pretrain "${pretrain[@]}"
+for ((i = 0; i < 6; i++)); do kill_trial pretrain KILL "${pretrain[@]}" 2>/dev/null; done
+for ((i = 0; i < 2; i++)); do kill_trial pretrain INT "${pretrain[@]}"; done
+echo "kill-resume classify with pretraining: 6 SIGKILL and 2 Ctrl-C trials (reference run $duration ms); left:$(summary pretrain)"
 unset counts; declare -A counts
 reference lm "${lm[@]}"
 for ((i = 0; i < 5; i++)); do kill_trial lm KILL "${lm[@]}" 2>/dev/null; done
