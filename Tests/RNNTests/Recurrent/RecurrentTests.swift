@@ -137,7 +137,7 @@ final class RecurrentTests: XCTestCase {
     /// go through the 8-row kernels block by block (a GRU at H = 128: one 16-row block and one
     /// 8-row block). A batch of 24 rows over 2 steps (packed step kernels; 34 rows on two threads,
     /// 20 and 14 each) must give what its rows give one at a time (BLAS's matrix-vector path),
-    /// summed.
+    /// summed; on one thread, part of its input gradient is also checked by central differences.
     func testWideBatchMatchesRowsOneAtATime() throws {
         let savedThreads = BLAS.threads
         defer { BLAS.setThreads(savedThreads) }
@@ -176,6 +176,21 @@ final class RecurrentTests: XCTestCase {
             }
             for (index, (expected, actual)) in zip(summed, whole.parameters).enumerated() {
                 assertClose(actual, expected, absolute: 1e-3, "\(cell) H \(H) threads \(threads) parameter gradient \(index)")
+            }
+            // And against central differences: the input gradient of step 0 for rows 8–11, which
+            // reaches them only through step 1's recurrent term (the packed backward product).
+            guard threads == 1 else { continue }
+            BLAS.setThreads(1)
+            var input = x
+            let first = 8 * I, count = 4 * I
+            try input.withUnsafeMutableBufferPointer { buffer in
+                try checkGradient("\(cell) H \(H) input of step 0, rows 8–11", values: buffer.baseAddress! + first, count: count,
+                                  analytic: Array(whole.input.scalars[first..<first + count])) {
+                    var generator = SeededGenerator(seed: 1)
+                    let output = try layer.forward(Tensor(shape: [T, B, I], copying: buffer.baseAddress!), lengths: nil,
+                                                   initialState: nil, generator: &generator)
+                    return dot(output.sequence, outputCotangent)
+                }
             }
         }
     }
