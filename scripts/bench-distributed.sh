@@ -56,9 +56,9 @@ measure() {
   esac
   after=$(load)
   children_cpu_to "$out/.times"; cpu1=$(cpu_of "$out/.times")
-  python3 - "$dir/history.json" "$name" "$mode" "$before" "$after" "$dir.log" "$cpu0" "$cpu1" <<'PY'
+  python3 - "$dir/history.json" "$name" "$mode" "$before" "$after" "$dir.log" "$cpu0" "$cpu1" "$out/records.jsonl" <<'PY'
 import json, re, sys
-path, name, mode, before, after, log, cpu0, cpu1 = sys.argv[1:]
+path, name, mode, before, after, log, cpu0, cpu1, records = sys.argv[1:]
 history = json.load(open(path))
 best = max(history, key=lambda r: r["tokensPerSecond"])
 steps = None
@@ -86,7 +86,7 @@ if history[0].get("phases") is not None and steps:
         record[phase + "_ms_per_step"] = round(sum(r["phases"][phase]["seconds"] for r in history) / (steps * len(history)) * 1000, 2)
         record[phase + "_cpu_ms_per_step"] = round(sum(r["phases"][phase]["cpuSeconds"] for r in history) / (steps * len(history)) * 1000, 2)
 print(json.dumps(record))
-open(sys.argv[1].rsplit("/", 2)[0] + "/records.jsonl", "a").write(json.dumps(record) + "\n")
+open(records, "a").write(json.dumps(record) + "\n")
 PY
 }
 

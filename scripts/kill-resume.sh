@@ -32,7 +32,8 @@ now_ms() { date +%s%3N; }
 data=Tests/RNNTasksTests/Fixtures
 classify=(classify train --data $data/tiny-sentiment.csv --text-column review --label-column sentiment
           --hidden 8 --embedding-dim 384 --batch-size 16 --threads 1 --seed 7 --pretrain-epochs 0)
-# The same with the masked pretraining stage first (2 epochs; its own checkpoint, OUT/pretraining).
+# The same with the masked pretraining stage first (2 epochs; its own checkpoint, OUT/pretraining):
+# classify's last two words, --pretrain-epochs 0, replaced.
 pretrain=("${classify[@]:0:${#classify[@]}-2}" --pretrain-epochs 2)
 lm=(lm train --data Sources/rnn/Resources/demo/jokes.csv --text-column Joke --limit 300 --hidden 16 --vocab-size 500 --batch-size 16
     --patience 0 --threads 1 --seed 7)

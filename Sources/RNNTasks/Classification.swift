@@ -30,7 +30,8 @@ public struct ClassifierTrainingOptions: Sendable {
     /// Epochs of masked-token pretraining on the training texts before fine-tuning: `.automatic`
     /// (one epoch when the training texts average at least 64 tokens, else none; see
     /// `ClassificationPretraining.decide`; off with `initEncoder` or `wordVectors`) or `.epochs(N)`
-    /// (0: none). Skipped with `initEncoder` and on `resume` (the checkpoint holds the pretrained weights).
+    /// (0: none). Skipped with `initEncoder`; on `resume` continued from its own checkpoint when the run
+    /// stopped inside it, else skipped (the classifier's checkpoint holds the pretrained weights).
     public var pretrainEpochs: PretrainingChoice = .automatic
     public var pretrainLearningRate: Float = 3e-3
     /// Dropout of the masked model in the pretraining stage (0.1, as for `rnn lm train --objective masked`).
