@@ -234,7 +234,8 @@ public enum ClassificationTraining {
         }
         let checkpointFiles = [ModelDirectory.tokenizerFile: try tokenizer.jsonData(),
                                PretrainingDecision.checkpointFile: try JSONEncoder().encode(pretraining)]
-        if pretraining.epochs > 0, pretrained == nil, !options.resume || resumesPretraining {
+        let runsPretraining = pretraining.epochs > 0 && pretrained == nil && (!options.resume || resumesPretraining)
+        if runsPretraining {
             _ = try ClassificationPretraining.pretrain(model, sequences: split.training.map { sequences[$0] }, tokenizer: tokenizer,
                                                        settings: .init(epochs: pretraining.epochs, learningRate: options.pretrainLearningRate,
                                                                        dropout: options.pretrainDropout),
@@ -257,7 +258,7 @@ public enum ClassificationTraining {
         let run = try TaskTrainingRun(store: model.store, options: options.training, generator: generator, seed: options.seed,
                                       output: output, config: config, configFile: "classifier.json",
                                       files: checkpointFiles, resume: options.resume && !resumesPretraining,
-                                      collective: collective, stopRequested: stopRequested, log: log)
+                                      collective: collective, stopRequested: stopRequested, describesStep: !runsPretraining, log: log)
         let trainer = run.trainer
         let selectRows = { (item: (batch: TokenBatch, labels: [Int]), rows: [Int]) throws -> (batch: TokenBatch, labels: [Int]) in
             (try item.batch.selecting(rows: rows), rows.map { item.labels[$0] })

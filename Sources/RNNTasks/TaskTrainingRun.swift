@@ -35,16 +35,18 @@ final class TaskTrainingRun {
     private let checkpointFiles: [String: Data]
 
     /// Builds the trainer; with `resume`, restores the checkpoint in `output` (after checking that
-    /// its `configFile` equals `config`) and logs where the run continues.
+    /// its `configFile` equals `config`) and logs where the run continues. `describesStep`: log
+    /// which distributed step the ranks use (false for a second run of the same command, which
+    /// would only repeat the line).
     init<Config: Codable & Equatable>(store: ParameterStore, options: TrainingOptions, generator: SeededGenerator, seed: UInt64,
                                       output: String, config: Config, configFile: String, files: [String: Data] = [:],
                                       resume: Bool, collective: any Collective, stopRequested: @escaping () -> Bool,
-                                      log: (String) -> Void) throws {
+                                      describesStep: Bool = true, log: (String) -> Void) throws {
         trainer = try Trainer(store: store, options: options)
         trainer.collective = collective
         trainer.stopRequested = stopRequested
         self.collective = collective
-        if trainer.usesNodeSharedStep {
+        if describesStep, trainer.usesNodeSharedStep {
             log("distributed: the \(collective.size) ranks share this machine's memory: gradients and weights move through it, not through MPI's all-reduce (--no-shared-memory to compare)")
         }
         self.output = output

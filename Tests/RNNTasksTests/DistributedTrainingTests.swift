@@ -45,6 +45,8 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stderr.components(separatedBy: "split over 2 ranks").count - 1, 1, result.stderr)
         XCTAssertEqual(result.stderr.components(separatedBy: "pretraining epoch 1/1: masked cross-entropy").count - 1, 1, result.stderr)
+        // The stage and the classifier use the same step: the command says which, once.
+        XCTAssertEqual(result.stderr.components(separatedBy: "share this machine's memory").count - 1, 1, result.stderr)
     }
 
     func testLanguageModelDocumentsAndCorpusTwoRanksMatchOneProcess() throws {

@@ -30,6 +30,18 @@ import RNNCore
 /// it (and with one process) to rounding in the order of the sums. The optimizer state is
 /// gathered (`gatherOptimizerState`) before a checkpoint, so checkpoints hold all of it and a
 /// run resumes on any number of ranks.
+extension StepResult {
+    /// The step's figures that the ranks sum: loss × items, items, tokens (the all-reduce steps);
+    /// the node-shared step appends each rank's item count.
+    var figuresToSum: [Double] { [count > 0 ? loss * Double(count) : 0, Double(count), Double(tokens)] }
+
+    /// The global batch's result from `figuresToSum` summed over ranks.
+    init(summedFigures totals: [Double]) throws {
+        guard totals[1] > 0 else { throw RNNError("distributed training: a global batch with no items on any rank") }
+        self.init(loss: totals[0] / totals[1], count: Int(totals[1]), tokens: Int(totals[2]))
+    }
+}
+
 extension Trainer {
     /// The optimizer when this run shards its step, nil otherwise (one process, dense mode, or an
     /// optimizer that cannot update a part of the buffer).
@@ -49,16 +61,14 @@ extension Trainer {
         timed(\.update) { scale(gradients, by: Float(local.count)) }
         // The three numbers first: this small call also waits for the slowest rank, so the
         // gradient all-reduce after it times the transfer alone.
-        let totals = try timed(\.wait) {
-            try collective.sum([local.count > 0 ? local.loss * Double(local.count) : 0, Double(local.count), Double(local.tokens)])
-        }
+        let totals = try timed(\.wait) { try collective.sum(local.figuresToSum) }
         try timed(\.communication) {
             if sharded { try collective.reduceScatterSum(gradients) } else { try collective.allReduceSum(gradients) }
         }
-        guard totals[1] > 0 else { throw RNNError("distributed training: a global batch with no items on any rank") }
+        let global = try StepResult(summedFigures: totals)
         let part = sharded ? collective.shardRange(count: gradients.count) : gradients.indices
         timed(\.update) { scale(UnsafeMutableBufferPointer(rebasing: gradients[part]), by: Float(1 / totals[1])) }
-        return StepResult(loss: totals[0] / totals[1], count: Int(totals[1]), tokens: Int(totals[2]))
+        return global
     }
 
     /// Clipping after the gradients are averaged: by global norm (`clipNorm`) then by value

@@ -62,15 +62,13 @@ extension Trainer {
         let rest = [0..<early.lowerBound, early.upperBound..<gradients.count].filter { !$0.isEmpty }
             .map { UnsafeMutableBufferPointer(rebasing: gradients[$0]) }
         timed(\.update) { for piece in rest { scale(piece, by: Float(local.count)) } }
-        let totals = try timed(\.wait) {
-            try collective.sum([local.count > 0 ? local.loss * Double(local.count) : 0, Double(local.count), Double(local.tokens)])
-        }
+        let totals = try timed(\.wait) { try collective.sum(local.figuresToSum) }
         try timed(\.communication) {
             for piece in rest { try collective.allReduceSum(piece) }
             try collective.wait(started)
         }
-        guard totals[1] > 0 else { throw RNNError("distributed training: a global batch with no items on any rank") }
+        let global = try StepResult(summedFigures: totals)
         timed(\.update) { scale(gradients, by: Float(1 / totals[1])) }
-        return StepResult(loss: totals[0] / totals[1], count: Int(totals[1]), tokens: Int(totals[2]))
+        return global
     }
 }

@@ -66,13 +66,12 @@ extension Trainer {
         guard store.allGradients.baseAddress == segments.segment(rank) + (segments.floatsPerRank - store.scalarCount) else {
             throw RNNError("distributed training: the model's parameters changed during training (the shared-memory step needs a fixed buffer)")
         }
-        var figures = [local.count > 0 ? local.loss * Double(local.count) : 0, Double(local.count), Double(local.tokens)]
-        figures += [Double](repeating: 0, count: ranks)
+        var figures = local.figuresToSum + [Double](repeating: 0, count: ranks)
         figures[3 + rank] = Double(local.count)
         segments.synchronize()
         let totals = try timed(\.wait) { try collective.sum(figures) }
         segments.synchronize()
-        guard totals[1] > 0 else { throw RNNError("distributed training: a global batch with no items on any rank") }
+        let global = try StepResult(summedFigures: totals)
         let part = collective.shardRange(count: store.scalarCount)
         let gradientOffset = segments.floatsPerRank - store.scalarCount
         timed(\.communication) {
@@ -81,7 +80,7 @@ extension Trainer {
             sumOverRanks(sources, factors: factors, scale: Float(1 / totals[1]),
                          into: segments.segment(rank) + gradientOffset, range: part)
         }
-        return StepResult(loss: totals[0] / totals[1], count: Int(totals[1]), tokens: Int(totals[2]))
+        return global
     }
 
     /// After this rank's part of the optimizer step (in the weights every rank uses): a barrier,
