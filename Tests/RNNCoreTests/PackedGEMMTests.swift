@@ -90,4 +90,52 @@ final class PackedGEMMTests: XCTestCase {
             XCTAssertEqual(parts, whole, "split after \(split) rows")
         }
     }
+
+    /// Every path of the kernel dispatch: m = 1 … 40 rows (16-row blocks, 8-row blocks on panel
+    /// pairs and on a last odd panel, 4-row blocks, single rows), N with 1 to 5 full panels with
+    /// and without a partial last one, row strides of A that do and do not alias (lda a multiple
+    /// of 1,024 floats takes the 8-row kernels), with and without accumulation. Each product must
+    /// equal every one of its rows computed alone (m = 1, the one-row kernel) bit for bit, which
+    /// is the invariant the threads' row split relies on; and row alone must match a naive
+    /// product. A skipped or doubled block shows up as a mismatch in its rows.
+    func testEveryDispatchPathMatchesRowsComputedAlone() {
+        var generator = SeededGenerator(seed: 10)
+        let k = 21
+        for n in [16, 32, 48, 50, 64, 80, 87] {
+            let weights = (0..<(k * n)).map { _ in generator.nextUnitFloat() - 0.5 }
+            let packed = PackedMatrix()
+            packed.pack(weights, rows: k, columns: n, ld: n, transposed: false)
+            for lda in [k, 1024] {
+                let a = (0..<(40 * lda)).map { _ in generator.nextUnitFloat() - 0.5 }
+                let start = (0..<(40 * n)).map { _ in generator.nextUnitFloat() - 0.5 }
+                for accumulate in [false, true] {
+                    // Each row alone, checked against a naive product.
+                    var alone = start
+                    a.withUnsafeBufferPointer { a in
+                        alone.withUnsafeMutableBufferPointer { c in
+                            for row in 0..<40 {
+                                packed.multiply(rows: 1, a: a.baseAddress! + row * lda, lda: lda,
+                                                c: c.baseAddress! + row * n, ldc: n, accumulate: accumulate)
+                            }
+                        }
+                    }
+                    for row in [0, 17, 39] {
+                        for j in 0..<n {
+                            var sum: Float = accumulate ? start[row * n + j] : 0
+                            for p in 0..<k { sum += a[row * lda + p] * weights[p * n + j] }
+                            XCTAssertEqual(alone[row * n + j], sum, accuracy: 1e-5, "n \(n) lda \(lda) row \(row) column \(j)")
+                        }
+                    }
+                    for m in 1...40 {
+                        var c = start
+                        c.withUnsafeMutableBufferPointer { packed.multiply(rows: m, a: a, lda: lda, c: $0.baseAddress!, ldc: n, accumulate: accumulate) }
+                        // The first element that differs, if any (rows past m must be left as they were).
+                        let expected = Array(alone[0..<(m * n)] + start[(m * n)...])
+                        let first = c.indices.first { c[$0].bitPattern != expected[$0].bitPattern }
+                        XCTAssertNil(first, "m \(m) n \(n) lda \(lda) accumulate \(accumulate): row \((first ?? 0) / n), column \((first ?? 0) % n) differs")
+                    }
+                }
+            }
+        }
+    }
 }
