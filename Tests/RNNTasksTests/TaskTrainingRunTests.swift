@@ -94,39 +94,37 @@ final class TaskTrainingRunTests: XCTestCase {
         let data = directory + "/lines.txt"
         try writeLines(Array(repeating: ["the cat sat on the mat", "a dog ran in the park", "the bird sang a song"], count: 8).flatMap { $0 },
                        to: data)
-        try assertResumeIsBitIdentical { output, epochs, resume, stop, onEvent in
-            var options = tinyOptions()
-            options.predictAhead = 2
-            options.tieEmbeddings = false
-            options.dropout = 0.2
-            options.batchSize = 4
-            options.training.epochs = epochs
-            options.training.restoreBest = false  // the last epoch's weights, so every epoch counts
-            options.resume = resume
-            _ = try LanguageModelTraining.train(source: TextSource(path: data), options: options, output: output, onEvent: onEvent,
-                                                writtenBy: "test", stopRequested: stop)
-        }
+        try assertLanguageModelResumeIsBitIdentical(data: data) { $0.predictAhead = 2 }
     }
 
     func testMaskedLanguageModelResumesBitIdentical() throws {
         let directory = try makeScratchDirectory(self)
         let data = directory + "/pairs.txt"
         try writeLines(Array(repeating: ["red apple", "yellow banana", "green grass", "blue sky"], count: 8).flatMap { $0 }, to: data)
-        try assertResumeIsBitIdentical { output, epochs, resume, stop, onEvent in
-            var options = tinyOptions()
+        try assertLanguageModelResumeIsBitIdentical(data: data) { options in
             options.objective = .masked
             options.cell = .gru
             options.hiddenSize = 8
             options.embeddingDimension = 8
+        }
+    }
+
+    /// `assertResumeIsBitIdentical` for a small untied language model with dropout on `data`,
+    /// which `configure` turns into the variant under test.
+    private func assertLanguageModelResumeIsBitIdentical(data: String, configure: (inout LanguageModelTrainingOptions) -> Void,
+                                                         file: StaticString = #filePath, line: UInt = #line) throws {
+        try assertResumeIsBitIdentical({ output, epochs, resume, stop, onEvent in
+            var options = tinyOptions()
             options.tieEmbeddings = false
             options.dropout = 0.2
             options.batchSize = 4
+            configure(&options)
             options.training.epochs = epochs
             options.training.restoreBest = false  // the last epoch's weights, so every epoch counts
             options.resume = resume
             _ = try LanguageModelTraining.train(source: TextSource(path: data), options: options, output: output, onEvent: onEvent,
                                                 writtenBy: "test", stopRequested: stop)
-        }
+        }, file: file, line: line)
     }
 
     func testTranslationResumesBitIdentical() throws {
