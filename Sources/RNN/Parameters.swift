@@ -29,6 +29,7 @@ public struct Parameter: Sendable, Hashable {
 public final class ParameterStore: @unchecked Sendable {
     public private(set) var parameters: [Parameter] = []
     private var frozenNames: Set<String> = []
+    private var rowSparseNames: Set<String> = []
     private var index: [String: Int] = [:]
     private var valueBuffer = FloatBuffer()
     private var gradientBuffer = FloatBuffer()
@@ -109,6 +110,15 @@ public final class ParameterStore: @unchecked Sendable {
     public func parameter(named name: String) -> Parameter? {
         index[name].map { parameters[$0] }
     }
+
+    // MARK: Row-sparse gradients
+
+    /// Marks a (rows, columns) table whose gradient a batch fills only in the rows it looks up
+    /// (an embedding): distributed steps over MPI's all-reduce send only the rows some rank's
+    /// gradient touched (Trainer+TouchedRows.swift).
+    public func setRowSparse(_ parameter: Parameter) { rowSparseNames.insert(parameter.name) }
+
+    public func isRowSparse(_ parameter: Parameter) -> Bool { rowSparseNames.contains(parameter.name) }
 
     // MARK: Freezing
 

@@ -48,6 +48,8 @@ final class TaskTrainingRun {
         self.collective = collective
         if describesStep, trainer.usesNodeSharedStep {
             log("distributed: the \(collective.size) ranks share this machine's memory: gradients and weights move through it, not through MPI's all-reduce (--no-shared-memory to compare)")
+        } else if describesStep, trainer.sendsTouchedRowsOnly {
+            log("distributed: the gradient all-reduce sends only the embedding rows some rank's batch used (--dense-allreduce to compare)")
         }
         self.output = output
         self.generator = generator

@@ -23,6 +23,8 @@ struct DistributedOptions: ParsableArguments {
     var shardedOptimizer = false
     @Flag(help: ArgumentHelp("Distributed runs: all-reduce the whole gradient after the backward pass, instead of starting the output layer's part during it (for comparison).", visibility: .hidden))
     var blockingAllreduce = false
+    @Flag(help: ArgumentHelp("Distributed runs over MPI's all-reduce: send every row of the embedding tables' gradients, also the rows no rank's batch used (for comparison).", visibility: .hidden))
+    var denseAllreduce = false
     @Flag(name: .customLong("no-shared-memory"), help: "Distributed runs with every rank on one machine: exchange gradients through MPI's all-reduce instead of memory the ranks share (the default there; see README).")
     var noSharedMemory = false
 
@@ -32,7 +34,8 @@ struct DistributedOptions: ParsableArguments {
         case .none: return SingleProcessCollective()
         case .auto where !MPICollective.launchedByMPI(): return SingleProcessCollective()
         case .auto, .mpi: return try MPICollective(timeout: collectiveTimeout, shardsOptimizerStep: shardedOptimizer,
-                                                 overlapsGradientAllReduce: !blockingAllreduce, sharesNodeMemory: !noSharedMemory)
+                                                 overlapsGradientAllReduce: !blockingAllreduce, sharesNodeMemory: !noSharedMemory,
+                                                 sendsTouchedRowsOnly: !denseAllreduce)
         }
     }
 

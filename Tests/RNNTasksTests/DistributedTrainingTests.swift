@@ -102,6 +102,25 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(try maxDifference(outputs[0] + "/checkpoint/optimizer.safetensors", outputs[1] + "/checkpoint/optimizer.safetensors"), 0)
     }
 
+    /// Over MPI's all-reduce, sending only the embedding rows some rank's batch used gives, on 2
+    /// ranks, bitwise the weights and optimizer state of sending every row (`--dense-allreduce`):
+    /// a language model (untied: its output layer's all-reduce overlapped, the embedding in the
+    /// rest) and a classifier (one all-reduce after the backward pass).
+    func testTouchedRowsAllReduceIsBitwiseTheDenseOne() throws {
+        let languageModel = ["lm", "train", "--data", fixture("tiny-jokes.csv"), "--text-column", "Joke", "--hidden", "16",
+                             "--embedding-dim", "8", "--no-tie-embeddings", "--dropout", "0", "--epochs", "2", "--batch-size", "4"]
+        let classifier = ["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review", "--label-column", "sentiment",
+                          "--hidden", "8", "--embedding-dim", "8", "--dropout", "0", "--epochs", "2", "--batch-size", "8",
+                          "--pretrain-epochs", "0"]
+        for arguments in [languageModel, classifier] {
+            let outputs = try trainOnTwoRanks(arguments + ["--no-shared-memory"], withAndWithout: ["--dense-allreduce"],
+                                              loggingOnlyWithout: "sends only the embedding rows")
+            XCTAssertEqual(try maxDifference(outputs[0] + "/model.safetensors", outputs[1] + "/model.safetensors"), 0, arguments[0])
+            XCTAssertEqual(try maxDifference(outputs[0] + "/checkpoint/optimizer.safetensors", outputs[1] + "/checkpoint/optimizer.safetensors"), 0,
+                           arguments[0])
+        }
+    }
+
     /// No room for the shared-memory window (here: its backing directory cannot be read, so no
     /// free space): one line says so, and the ranks train with MPI's all-reduce instead, to the
     /// same weights as `--no-shared-memory`.
@@ -211,16 +230,19 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/x/model.safetensors"))
     }
 
-    /// One rank with the sharded step, the other with the dense one: one error, no wait for the timeout.
+    /// One rank with the sharded step (or sending every embedding row), the other with the
+    /// default one: one error, no wait for the timeout.
     func testRanksWithDifferentStepFlagsStopWithOneError() throws {
         let (rnn, mpirun) = try tools()
         let common = ["classify", "train", "--data", fixture("tiny-sentiment.csv"), "--text-column", "review",
                       "--label-column", "sentiment", "--hidden", "8", "--epochs", "1", "--out", directory + "/x"]
-        let result = try run(mpirun, mpirunFlags + ["-np", "1", rnn] + common + ["--sharded-optimizer", ":", "-np", "1", rnn] + common,
-                             timeout: 60)
-        XCTAssertNotEqual(result.status, 0)
-        XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
-        XCTAssertTrue(result.stderr.contains("different --sharded-optimizer, --blocking-allreduce or --no-shared-memory"), result.stderr)
+        for flag in ["--sharded-optimizer", "--dense-allreduce"] {
+            let result = try run(mpirun, mpirunFlags + ["-np", "1", rnn] + common + [flag, ":", "-np", "1", rnn] + common, timeout: 60)
+            XCTAssertNotEqual(result.status, 0, flag)
+            XCTAssertEqual(errorLines(result.stderr).count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains("different --sharded-optimizer, --blocking-allreduce, --no-shared-memory or --dense-allreduce"),
+                          result.stderr)
+        }
     }
 
     func testDataSetSmallerThanRanksIsOneError() throws {

@@ -31,6 +31,7 @@ public final class Embedding {
         self.paddingIndex = paddingIndex
         self.store = store
         weight = store.add(name + "weight", shape: [vocabularySize, dimension], initializer: initializer, generator: &generator)
+        store.setRowSparse(weight)
         if let paddingIndex { (store.values(of: weight) + paddingIndex * dimension).update(repeating: 0, count: dimension) }
     }
 

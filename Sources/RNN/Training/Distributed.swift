@@ -47,6 +47,9 @@ public protocol Collective: AnyObject {
     func progress(_ pending: PendingAllReduce) throws
     /// Waits until a started reduction is complete (under the collective timeout).
     func wait(_ pending: PendingAllReduce) throws
+    /// Whether the all-reduce steps send, of each row-sparse table (an embedding), only the rows
+    /// some rank's gradient touched (see `Trainer+TouchedRows.swift`). The same on every rank.
+    var sendsTouchedRowsOnly: Bool { get }
     /// Whether the ranks may reduce their gradients through memory they all map, in place of
     /// MPI's all-reduce: every rank runs on one node and it was not turned off (see
     /// `Trainer+SharedMemory.swift`). The same on every rank.
@@ -68,6 +71,7 @@ public protocol Collective: AnyObject {
 
 extension Collective {
     public var overlapsGradientAllReduce: Bool { false }
+    public var sendsTouchedRowsOnly: Bool { false }
     public var sharesNodeMemory: Bool { false }
     public func makeNodeSharedSegments(floatsPerRank: Int) throws -> NodeSharedSegments? { nil }
     public func barrier() throws { _ = try sum([0]) }

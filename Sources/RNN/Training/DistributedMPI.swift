@@ -18,6 +18,7 @@ public final class MPICollective: Collective {
     public let shardsOptimizerStep: Bool
     public let overlapsGradientAllReduce: Bool
     public let sharesNodeMemory: Bool
+    public let sendsTouchedRowsOnly: Bool
     private let api: MPIFunctions
     /// The ranks of this node (`MPI_Comm_split_type` shared), when they are all the ranks.
     private var nodeCommunicator: MPIFunctions.Handle?
@@ -38,8 +39,9 @@ public final class MPICollective: Collective {
     /// `overlapsGradientAllReduce`: see `Collective` (dense step only).
     /// `sharesNodeMemory`: reduce through a shared-memory window when every rank runs on this node
     /// (see `Collective`; the same value on every rank).
+    /// `sendsTouchedRowsOnly`: see `Collective` (all-reduce steps only).
     public init(timeout: Double = 300, shardsOptimizerStep: Bool = false, overlapsGradientAllReduce: Bool = true,
-                sharesNodeMemory: Bool = true) throws {
+                sharesNodeMemory: Bool = true, sendsTouchedRowsOnly: Bool = true) throws {
         guard Self.launchedByMPI() else {
             throw RNNError("--distributed mpi: this process was not started by an MPI launcher; run it as `mpirun -np N rnn ...`")
         }
@@ -54,6 +56,7 @@ public final class MPICollective: Collective {
         size = Int(value)
         self.shardsOptimizerStep = shardsOptimizerStep
         self.overlapsGradientAllReduce = overlapsGradientAllReduce
+        self.sendsTouchedRowsOnly = sendsTouchedRowsOnly
         watchdog = CollectiveWatchdog(rank: rank, timeout: timeout)
         watchdog.start()
         // Every rank makes this call (whatever its flags, so the calls match until
@@ -142,6 +145,7 @@ public final class MPICollective: Collective {
     public func checkSameStepKind() throws {
         guard size > 1 else { return }
         let kind = Double(shardsOptimizerStep ? 1 : 0) + 2 * Double(overlapsGradientAllReduce ? 1 : 0) + 4 * Double(requestedNodeMemory ? 1 : 0)
+            + 8 * Double(sendsTouchedRowsOnly ? 1 : 0)
         var extremes = [kind, -kind]  // max over ranks of both: the largest kind and minus the smallest
         try extremes.withUnsafeMutableBufferPointer { buffer in
             try watched("MPI_Allreduce", counted: false) {
@@ -149,7 +153,7 @@ public final class MPICollective: Collective {
             }
         }
         guard extremes[0] == -extremes[1] else {
-            throw CollectiveFailure(RNNError("distributed training: the ranks were started with different --sharded-optimizer, --blocking-allreduce or --no-shared-memory flags; start every rank with the same command line"))
+            throw CollectiveFailure(RNNError("distributed training: the ranks were started with different --sharded-optimizer, --blocking-allreduce, --no-shared-memory or --dense-allreduce flags; start every rank with the same command line"))
         }
     }
 

@@ -63,7 +63,7 @@ extension Trainer {
         // gradient all-reduce after it times the transfer alone.
         let totals = try timed(\.wait) { try collective.sum(local.figuresToSum) }
         try timed(\.communication) {
-            if sharded { try collective.reduceScatterSum(gradients) } else { try collective.allReduceSum(gradients) }
+            if sharded { try collective.reduceScatterSum(gradients) } else { try allReduceGradientSum(gradients.indices) }
         }
         let global = try StepResult(summedFigures: totals)
         let part = sharded ? collective.shardRange(count: gradients.count) : gradients.indices

@@ -60,11 +60,10 @@ extension Trainer {
             }
         }
         let rest = [0..<early.lowerBound, early.upperBound..<gradients.count].filter { !$0.isEmpty }
-            .map { UnsafeMutableBufferPointer(rebasing: gradients[$0]) }
-        timed(\.update) { for piece in rest { scale(piece, by: Float(local.count)) } }
+        timed(\.update) { for piece in rest { scale(UnsafeMutableBufferPointer(rebasing: gradients[piece]), by: Float(local.count)) } }
         let totals = try timed(\.wait) { try collective.sum(local.figuresToSum) }
         try timed(\.communication) {
-            for piece in rest { try collective.allReduceSum(piece) }
+            for piece in rest { try allReduceGradientSum(piece) }
             try collective.wait(started)
         }
         let global = try StepResult(summedFigures: totals)

@@ -162,6 +162,8 @@ public final class Trainer {
     var pendingEarlyReduction: (pending: PendingAllReduce, count: Int)?
     /// The shared-memory segments of this `fit`'s node-shared step (Trainer+SharedMemory.swift).
     var nodeShared: NodeSharedSegments?
+    /// Buffers of the all-reduce that sends only touched embedding rows (Trainer+TouchedRows.swift).
+    let touchedRows = TouchedRowBuffers()
     /// Checked after every optimizer step; when true, `fit` stops after that step and throws
     /// `TrainingInterrupted` with the state to checkpoint (see Trainer+Interruption.swift).
     public var stopRequested: () -> Bool = { false }

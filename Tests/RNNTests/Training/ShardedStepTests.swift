@@ -131,22 +131,24 @@ final class ShardedStepTests: XCTestCase {
 /// each rank deposits its contribution and, once all have, reads all of them (in rank order,
 /// so every rank computes the same sums). Parts of a reduce-scatter outside a rank's own are
 /// set to NaN, so a step that used them would show. `shared`: the ranks' shared-memory segments
-/// are one allocation of this process.
-private final class ThreadRanks: @unchecked Sendable {
+/// are one allocation of this process. `touchedRowsOnly`: the ranks' `sendsTouchedRowsOnly`.
+final class ThreadRanks: @unchecked Sendable {
     let size: Int
     let sharded: Bool
     let overlapped: Bool
     let shared: Bool
+    let touchedRowsOnly: Bool
     private var segments: (memory: UnsafeMutablePointer<Float>, users: Int)?
     private let condition = NSCondition()
     private var deposits: [[Double]]
     private var arrived = 0, generation = 0
 
-    init(size: Int, sharded: Bool, overlapped: Bool = false, shared: Bool = false) {
+    init(size: Int, sharded: Bool, overlapped: Bool = false, shared: Bool = false, touchedRowsOnly: Bool = false) {
         self.size = size
         self.sharded = sharded
         self.overlapped = overlapped
         self.shared = shared
+        self.touchedRowsOnly = touchedRowsOnly
         deposits = Array(repeating: [], count: size)
     }
 
@@ -219,10 +221,12 @@ private final class ThreadRanks: @unchecked Sendable {
         return all
     }
 
-    private final class Rank: Collective {
+    final class Rank: Collective {
         let rank: Int
         let group: ThreadRanks
         private(set) var operations = 0
+        /// Floats this rank passed to `allReduceSum`.
+        private(set) var floatsAllReduced = 0
         init(rank: Int, group: ThreadRanks) {
             self.rank = rank
             self.group = group
@@ -231,6 +235,7 @@ private final class ThreadRanks: @unchecked Sendable {
         var shardsOptimizerStep: Bool { group.sharded }
         var overlapsGradientAllReduce: Bool { group.overlapped }
         var sharesNodeMemory: Bool { group.shared }
+        var sendsTouchedRowsOnly: Bool { group.touchedRowsOnly }
         func makeNodeSharedSegments(floatsPerRank: Int) throws -> NodeSharedSegments? {
             operations += 1
             _ = group.exchange(rank: rank, [])
@@ -250,6 +255,7 @@ private final class ThreadRanks: @unchecked Sendable {
         func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
             // Float sums in rank order, as a Float all-reduce makes them.
             operations += 1
+            floatsAllReduced += values.count
             let all = group.exchange(rank: rank, values.map(Double.init))
             for index in values.indices { values[index] = all.reduce(Float(0)) { $0 + Float($1[index]) } }
         }
@@ -280,7 +286,7 @@ private final class ThreadRanks: @unchecked Sendable {
 }
 
 /// Results written by several threads, each to its own index.
-private final class ResultBox<Value>: @unchecked Sendable {
+final class ResultBox<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [Swift.Result<Value, any Error>?]
     init(count: Int) { storage = Array(repeating: nil, count: count) }
