@@ -1,6 +1,18 @@
 import Foundation
 import RNNCore
 
+extension StepResult {
+    /// The step's figures that the ranks sum: loss × items, items, tokens (the all-reduce steps);
+    /// the node-shared step appends each rank's item count.
+    var figuresToSum: [Double] { [count > 0 ? loss * Double(count) : 0, Double(count), Double(tokens)] }
+
+    /// The global batch's result from `figuresToSum` summed over ranks.
+    init(summedFigures totals: [Double]) throws {
+        guard totals[1] > 0 else { throw RNNError("distributed training: a global batch with no items on any rank") }
+        self.init(loss: totals[0] / totals[1], count: Int(totals[1]), tokens: Int(totals[2]))
+    }
+}
+
 /// Data-parallel steps. Rank r of N runs the task's step on its shard of the global batch (rows
 /// r, r+N, …), which leaves in the store the gradient of its own mean loss over its n_r items:
 ///
@@ -30,18 +42,6 @@ import RNNCore
 /// it (and with one process) to rounding in the order of the sums. The optimizer state is
 /// gathered (`gatherOptimizerState`) before a checkpoint, so checkpoints hold all of it and a
 /// run resumes on any number of ranks.
-extension StepResult {
-    /// The step's figures that the ranks sum: loss × items, items, tokens (the all-reduce steps);
-    /// the node-shared step appends each rank's item count.
-    var figuresToSum: [Double] { [count > 0 ? loss * Double(count) : 0, Double(count), Double(tokens)] }
-
-    /// The global batch's result from `figuresToSum` summed over ranks.
-    init(summedFigures totals: [Double]) throws {
-        guard totals[1] > 0 else { throw RNNError("distributed training: a global batch with no items on any rank") }
-        self.init(loss: totals[0] / totals[1], count: Int(totals[1]), tokens: Int(totals[2]))
-    }
-}
-
 extension Trainer {
     /// The optimizer when this run shards its step, nil otherwise (one process, dense mode, or an
     /// optimizer that cannot update a part of the buffer).

@@ -33,7 +33,8 @@ extension Trainer {
     /// Whether this run's all-reduce steps send row-sparse tables by their touched rows: MPI's
     /// all-reduce (not the node-shared step, not the sharded one) and the model has such a table.
     public var sendsTouchedRowsOnly: Bool {
-        collective.isDistributed && collective.sendsTouchedRowsOnly && !usesNodeSharedStep && !collective.shardsOptimizerStep
+        let sharded = collective.shardsOptimizerStep && optimizer is any ShardableOptimizer
+        return collective.isDistributed && collective.sendsTouchedRowsOnly && !usesNodeSharedStep && !sharded
             && store.parameters.contains { store.isRowSparse($0) }
     }
 
