@@ -78,6 +78,10 @@ if history[0].get("cpuSeconds") is not None:
 if best.get("allReduceSeconds") is not None and steps:
     record["allreduce_ms_per_step"] = round(best["allReduceSeconds"] / steps * 1000, 2)
     record["allreduce_share"] = round(best["allReduceSeconds"] / best["seconds"], 4)
+if best.get("allReducedGradientFloats") is not None and steps:
+    # Floats handed to MPI's all-reduce per step (0 with the shared-memory step; with the touched
+    # embedding rows only, less than the gradient).
+    record["allreduce_floats_per_step"] = round(best["allReducedGradientFloats"] / steps)
 if best.get("rankWaitSeconds") is not None and steps:
     record["wait_for_ranks_ms_per_step"] = round(best["rankWaitSeconds"] / steps * 1000, 2)
 if history[0].get("phases") is not None and steps:

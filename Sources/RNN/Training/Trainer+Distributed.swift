@@ -63,7 +63,12 @@ extension Trainer {
         // gradient all-reduce after it times the transfer alone.
         let totals = try timed(\.wait) { try collective.sum(local.figuresToSum) }
         try timed(\.communication) {
-            if sharded { try collective.reduceScatterSum(gradients) } else { try allReduceGradientSum(gradients.indices) }
+            if sharded {
+                allReducedGradientFloats += gradients.count
+                try collective.reduceScatterSum(gradients)
+            } else {
+                try allReduceGradientSum(gradients.indices)
+            }
         }
         let global = try StepResult(summedFigures: totals)
         let part = sharded ? collective.shardRange(count: gradients.count) : gradients.indices

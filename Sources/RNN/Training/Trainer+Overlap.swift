@@ -36,6 +36,7 @@ extension Trainer {
         guard let early = overlappedScalars, pendingEarlyReduction == nil else { return }
         let slice = UnsafeMutableBufferPointer(rebasing: store.allGradients[early])
         scale(slice, by: Float(localCount))
+        allReducedGradientFloats += slice.count
         let pending = try collective.startAllReduceSum(slice)
         try collective.progress(pending)
         pendingEarlyReduction = (pending, localCount)
@@ -56,6 +57,7 @@ extension Trainer {
             started = try timed(\.communication) {
                 let slice = UnsafeMutableBufferPointer(rebasing: gradients[early])
                 scale(slice, by: Float(local.count))
+                allReducedGradientFloats += slice.count
                 return try collective.startAllReduceSum(slice)
             }
         }

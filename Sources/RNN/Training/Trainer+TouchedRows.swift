@@ -47,7 +47,7 @@ extension Trainer {
                 && range.lowerBound <= $0.offset && $0.offset + $0.count <= range.upperBound }
             : []
         guard !tables.isEmpty else {
-            try collective.allReduceSum(UnsafeMutableBufferPointer(rebasing: gradients[range]))
+            try allReduceCounted(UnsafeMutableBufferPointer(rebasing: gradients[range]))
             return
         }
         let buffers = touchedRows
@@ -60,7 +60,7 @@ extension Trainer {
                             width: table.shape[1], into: flags + first)
             first += table.shape[0]
         }
-        try collective.allReduceSum(UnsafeMutableBufferPointer(start: flags, count: rowCount))
+        try allReduceCounted(UnsafeMutableBufferPointer(start: flags, count: rowCount))
         // The tables worth sending by rows, and their rows (the same on every rank).
         buffers.tables.removeAll(keepingCapacity: true)
         buffers.rows.removeAll(keepingCapacity: true)
@@ -80,10 +80,10 @@ extension Trainer {
         // The rest in place: the gaps between the tables sent by rows.
         var start = range.lowerBound
         for (table, _) in buffers.tables {
-            if start < table.offset { try collective.allReduceSum(UnsafeMutableBufferPointer(rebasing: gradients[start..<table.offset])) }
+            if start < table.offset { try allReduceCounted(UnsafeMutableBufferPointer(rebasing: gradients[start..<table.offset])) }
             start = table.offset + table.count
         }
-        if start < range.upperBound { try collective.allReduceSum(UnsafeMutableBufferPointer(rebasing: gradients[start..<range.upperBound])) }
+        if start < range.upperBound { try allReduceCounted(UnsafeMutableBufferPointer(rebasing: gradients[start..<range.upperBound])) }
         // The touched rows, packed: one all-reduce.
         guard packedCount > 0 else { return }
         let packed = buffers.packed.reserve(packedCount)
@@ -95,7 +95,7 @@ extension Trainer {
                 target += width
             }
         }
-        try collective.allReduceSum(UnsafeMutableBufferPointer(start: packed, count: packedCount))
+        try allReduceCounted(UnsafeMutableBufferPointer(start: packed, count: packedCount))
         var summed = UnsafePointer(packed)
         for (table, rows) in buffers.tables {
             let width = table.shape[1], destination = gradients.baseAddress! + table.offset
@@ -104,6 +104,12 @@ extension Trainer {
                 summed += width
             }
         }
+    }
+
+    /// The collective's all-reduce, counted in `allReducedGradientFloats`.
+    func allReduceCounted(_ values: UnsafeMutableBufferPointer<Float>) throws {
+        allReducedGradientFloats += values.count
+        try collective.allReduceSum(values)
     }
 }
 

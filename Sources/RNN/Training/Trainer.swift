@@ -88,6 +88,10 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var allReduceSeconds: Double? = nil
     /// Distributed runs: seconds spent waiting for the slowest rank before it.
     public var rankWaitSeconds: Double? = nil
+    /// Distributed runs: floats of the gradient this rank handed to MPI's all-reduce (or
+    /// reduce-scatter) this epoch, row flags included; 0 with the shared-memory step. Divided by
+    /// the steps and the gradient's size, the share of it actually sent (Trainer+TouchedRows.swift).
+    public var allReducedGradientFloats: Int? = nil
     /// CPU seconds of this process (all its threads) over the epoch's training steps: on a busy
     /// machine a better measure of the work than `seconds`.
     public var cpuSeconds: Double? = nil
@@ -152,6 +156,8 @@ public final class Trainer {
     public var collective: any Collective = SingleProcessCollective()
     /// Seconds spent in the gradient all-reduce, and waiting for the other ranks before it, this epoch.
     var allReduceSeconds = 0.0, rankWaitSeconds = 0.0
+    /// Floats of the gradient handed to MPI's all-reduce or reduce-scatter this epoch.
+    var allReducedGradientFloats = 0
     /// This epoch's step time by phase (see `timed` in Trainer+Distributed.swift).
     var phases = StepPhases()
     /// The store's scalars whose gradients the task's backward pass finishes early (a model's
@@ -209,6 +215,7 @@ public final class Trainer {
             var normSum = partial?.normSum ?? 0, normMax = partial?.normMax ?? 0
             allReduceSeconds = 0
             rankWaitSeconds = 0
+            allReducedGradientFloats = 0
             phases = StepPhases()
             try verifyRanksAgree(epoch: epoch, batchCount: epochBatches.count)
             for (index, batch) in epochBatches.enumerated() where index >= (partial?.batchesDone ?? 0) {
@@ -250,6 +257,7 @@ public final class Trainer {
                                      tokensPerSecond: Double(tokens) / max(trainSeconds, 1e-9),
                                      allReduceSeconds: collective.isDistributed ? allReduceSeconds : nil,
                                      rankWaitSeconds: collective.isDistributed ? rankWaitSeconds : nil,
+                                     allReducedGradientFloats: collective.isDistributed ? allReducedGradientFloats : nil,
                                      cpuSeconds: trainCPUSeconds, phases: phases)
             history.append(record)
             completedEpochs = epoch

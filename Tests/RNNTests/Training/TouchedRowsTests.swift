@@ -23,7 +23,7 @@ final class TouchedRowsTests: XCTestCase {
     /// Sending only the touched rows gives bitwise the weights and optimizer state of the dense
     /// all-reduce, with fewer floats all-reduced; likewise with the output range overlapped.
     func testTouchedRowsAllReduceMatchesTheDenseOneBitwise() throws {
-        var outcomes: [Bool: [(values: [Float], state: [[Float]], floats: Int)]] = [:]
+        var outcomes: [Bool: [(values: [Float], state: [[Float]], floats: Int, recorded: Int)]] = [:]
         for overlapped in [false, true] {
             for touchedRowsOnly in [false, true] {
                 let group = ThreadRanks(size: 3, sharded: false, overlapped: overlapped, touchedRowsOnly: touchedRowsOnly)
@@ -31,6 +31,8 @@ final class TouchedRowsTests: XCTestCase {
                 // Every rank ends with the same weights.
                 XCTAssertEqual(results[1].values, results[0].values)
                 XCTAssertEqual(results[2].values, results[0].values)
+                // The epochs' records count what the trainer handed to the all-reduce.
+                XCTAssertEqual(results[0].recorded, results[0].floats)
                 outcomes[touchedRowsOnly, default: []].append(results[0])
             }
         }
@@ -67,7 +69,8 @@ final class TouchedRowsTests: XCTestCase {
         return Float(sin(Double(row * 5 + column + rank * 11 + step * 7))) * 0.6
     }
 
-    private static func train(collective: any Collective, overlapped: Bool) throws -> (values: [Float], state: [[Float]], floats: Int) {
+    private static func train(collective: any Collective, overlapped: Bool) throws
+        -> (values: [Float], state: [[Float]], floats: Int, recorded: Int) {
         let store = ParameterStore()
         var generator = SeededGenerator(seed: 5)
         let embedding = store.add("embedding", shape: [8, 5], initializer: .uniform(bound: 0.5), generator: &generator)
@@ -86,7 +89,7 @@ final class TouchedRowsTests: XCTestCase {
         if overlapped { trainer.earlyGradientScalars = small.offset..<(small.offset + small.count) }
         let rank = collective.rank
         var step = 0, state: [[Float]] = []
-        _ = try trainer.fit(batches: { _ in [0, 1, 2] }, step: { _ in
+        let history = try trainer.fit(batches: { _ in [0, 1, 2] }, step: { _ in
             step += 1
             let inEpoch = (step - 1) % 3 + 1
             let gradients = store.allGradients
@@ -104,6 +107,7 @@ final class TouchedRowsTests: XCTestCase {
         }, validate: nil, onEpochEnd: { _ in
             state = trainer.optimizer.stateTensors().map(\.tensor.scalars)
         })
-        return (store.snapshot(), state, (collective as! ThreadRanks.Rank).floatsAllReduced)
+        return (store.snapshot(), state, (collective as! ThreadRanks.Rank).floatsAllReduced,
+                history.compactMap(\.allReducedGradientFloats).reduce(0, +))
     }
 }
