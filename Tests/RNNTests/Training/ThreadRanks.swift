@@ -71,9 +71,17 @@ final class ThreadRanks: @unchecked Sendable {
     fileprivate func exchange(rank: Int, _ values: [Double]) -> [[Double]] {
         condition.lock()
         defer { condition.unlock() }
-        // Wait until the previous exchange has been read by everyone.
-        let myGeneration = generation
         deposits[rank] = values
+        waitForEveryRank()
+        let all = deposits
+        // A second rendezvous, so nobody overwrites `deposits` before all have copied them.
+        waitForEveryRank()
+        return all
+    }
+
+    /// Returns once every rank has called it (the caller holds `condition`'s lock).
+    private func waitForEveryRank() {
+        let myGeneration = generation
         arrived += 1
         if arrived == size {
             arrived = 0
@@ -82,18 +90,6 @@ final class ThreadRanks: @unchecked Sendable {
         } else {
             while generation == myGeneration { condition.wait() }
         }
-        let all = deposits
-        // A second rendezvous, so nobody overwrites `deposits` before all have copied them.
-        let readGeneration = generation
-        arrived += 1
-        if arrived == size {
-            arrived = 0
-            generation += 1
-            condition.broadcast()
-        } else {
-            while generation == readGeneration { condition.wait() }
-        }
-        return all
     }
 
     final class Rank: Collective {
