@@ -4,7 +4,8 @@
 # data), 1 process with 1 BLAS thread, 1 process with 2 threads, and 2 MPI ranks with 1 thread
 # each, all with the same global batch: `2ranks-1thread` the default step (on one machine, the
 # shared-memory step), `2ranks-allreduce` the dense MPI all-reduce step (`--no-shared-memory`,
-# the output layer's all-reduce overlapped with the backward pass), `2ranks-blocking` that
+# the output layer's all-reduce overlapped with the backward pass, only the touched embedding
+# rows sent), `2ranks-allreduce-dense` that sending every row, `2ranks-blocking` that
 # without the overlap, `2ranks-sharded` the sharded optimizer step over MPI. Prints one JSON
 # line per run (training tokens/s of the best epoch, per-step
 # milliseconds of wall and CPU time in compute / wait / communication / update, machine load
@@ -51,6 +52,7 @@ measure() {
     1rank-2threads) "$rnn" "$@" --out "$dir" --threads 2 --distributed none >/dev/null 2>"$dir.log" ;;
     2ranks-1thread) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 >/dev/null 2>"$dir.log" ;;
     2ranks-allreduce) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --no-shared-memory >/dev/null 2>"$dir.log" ;;
+    2ranks-allreduce-dense) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --no-shared-memory --dense-allreduce >/dev/null 2>"$dir.log" ;;
     2ranks-blocking) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --no-shared-memory --blocking-allreduce >/dev/null 2>"$dir.log" ;;
     2ranks-sharded) "${mpirun[@]}" "$rnn" "$@" --out "$dir" --threads 1 --sharded-optimizer >/dev/null 2>"$dir.log" ;;
   esac
