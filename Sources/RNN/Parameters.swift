@@ -113,10 +113,13 @@ public final class ParameterStore: @unchecked Sendable {
 
     // MARK: Row-sparse gradients
 
-    /// Marks a (rows, columns) table whose gradient a batch fills only in the rows it looks up
-    /// (an embedding): distributed steps over MPI's all-reduce send only the rows some rank's
-    /// gradient touched (Trainer+TouchedRows.swift).
-    public func setRowSparse(_ parameter: Parameter) { rowSparseNames.insert(parameter.name) }
+    /// Marks (or unmarks) a (rows, columns) table whose gradient a batch fills only in the rows
+    /// it looks up (an embedding; not one tied to an output layer, whose gradient is dense):
+    /// distributed steps over MPI's all-reduce send only the rows some rank's gradient touched
+    /// (Trainer+TouchedRows.swift).
+    public func setRowSparse(_ parameter: Parameter, _ sparse: Bool = true) {
+        if sparse { rowSparseNames.insert(parameter.name) } else { rowSparseNames.remove(parameter.name) }
+    }
 
     public func isRowSparse(_ parameter: Parameter) -> Bool { rowSparseNames.contains(parameter.name) }
 

@@ -63,6 +63,8 @@ public final class LanguageModel {
                                   name: "embedding.", initializer: .uniform(bound: 0.1), store: store, generator: &generator)
         recurrent = try Recurrent(config.recurrent, name: "rnn.", store: store, generator: &generator)
         if config.tieEmbeddings {
+            // The output layer writes every row of the tied table's gradient.
+            store.setRowSparse(embedding.weight, false)
             head = nil
             outputBias = store.add("fc.bias", shape: [config.vocabularySize], initializer: .zeros, generator: &generator)
         } else {

@@ -24,6 +24,9 @@ final class LanguageModelTests: XCTestCase {
                                   analytic: model.store.gradientTensor(parameter).scalars, epsilon: 3e-2, loss: loss)  // tiny gradients: a larger step beats Float32 noise
             }
             XCTAssertEqual(model.store.parameter(named: "fc.weight") == nil, tied)
+            // A tied table's gradient is dense (the output layer writes every row): the
+            // distributed all-reduce must not treat it as row-sparse.
+            XCTAssertEqual(model.store.isRowSparse(model.embedding.weight), !tied)
         }
     }
 
